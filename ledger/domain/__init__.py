@@ -1,0 +1,1 @@
+"""The ledger's domain: aggregates, events and the rules of releases. Pure: no I/O."""

@@ -1,0 +1,107 @@
+"""Commands: what a client asks the ledger to do, whatever the channel (HTTP, NATS, CLI)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+from ledger.domain.events import ActorKind, Artifact, BuildStatus, Pipeline, Strategy, Via
+from ledger.domain.names import BUILD_ID_PATTERN, CONFIG_KEY_PATTERN, FLAG_PATTERN, NAME_PATTERN
+
+Name = Annotated[str, Meta(pattern=NAME_PATTERN)]
+BuildId = Annotated[str, Meta(pattern=BUILD_ID_PATTERN)]
+FlagName = Annotated[str, Meta(pattern=FLAG_PATTERN)]
+ConfigKey = Annotated[str, Meta(pattern=CONFIG_KEY_PATTERN)]
+ConfigValue = Annotated[str, Meta(max_length=65536)]
+Text = Annotated[str, Meta(max_length=4096)]
+Percent = Annotated[int, Meta(ge=0, le=100)]
+Step = Annotated[int, Meta(ge=1, le=100)]
+Token = Annotated[str, Meta(min_length=1, max_length=256)]
+
+
+class Command(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Base of every command."""
+
+    app: Name
+
+
+class CreateApp(Command, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    description: Text | None = None
+
+
+class RecordBuild(Command, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    build_id: BuildId | None = None
+    commit: Annotated[str, Meta(pattern=r"^[0-9a-fA-F]{4,64}$")]
+    branch: Token | None = None
+    artifact: Artifact
+    stack: Token | None = None
+    status: BuildStatus
+    pipeline: Pipeline | None = None
+    committed_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class EnvironmentCommand(Command, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    env: Name
+    reason: Text | None = None
+
+
+class ChangeConfig(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    set: Annotated[dict[ConfigKey, ConfigValue], Meta(max_length=1000)] = {}
+    unset: Annotated[list[ConfigKey], Meta(max_length=1000)] = []
+    secret: Annotated[list[ConfigKey], Meta(max_length=1000)] = []
+
+
+class SetFlag(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    flag: FlagName
+    enabled: bool
+    rollout_percent: Percent | None = None
+
+
+class Deploy(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    build_id: BuildId
+    description: Text | None = None
+    strategy: Strategy = "all"
+    steps: Annotated[list[Step], Meta(max_length=20)] | None = None
+
+
+class ProgressRollout(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    version: Annotated[int, Meta(ge=1)]
+    percent: Step | None = None
+    status: Literal["completed", "aborted", "failed"] | None = None
+
+
+class ApplyMigration(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    migration_id: BuildId
+    schema_version: Annotated[str, Meta(min_length=1, max_length=128)]
+    reversible: bool
+    description: Text | None = None
+
+
+class Rollback(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(min_length=1, max_length=4096)]
+    to_version: Annotated[int, Meta(ge=1)] | None = None
+    force: bool = False
+
+
+class Promote(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    from_env: Name
+    description: Text | None = None
+
+
+EnvCommand = ChangeConfig | SetFlag | Deploy | ProgressRollout | ApplyMigration | Rollback | Promote
+AnyCommand = CreateApp | RecordBuild | EnvCommand
+
+
+class Context(Struct, frozen=True, kw_only=True):
+    """Who sends a command and through which channel; set by the adapter, never by the body."""
+
+    actor: str = "anonymous"
+    actor_kind: ActorKind = "human"
+    authenticated: bool = False
+    via: Via = "http"
+    correlation_id: str | None = None
+    occurred_at: datetime | None = None
+    idempotency_key: str | None = None

@@ -1,0 +1,150 @@
+"""The ledger's events: the contract of what is stored. Past tense, explicit, versioned.
+
+Schema evolution follows msgspec's rules: a new field gets a default, an existing field never
+changes type. A change that cannot follow them bumps ``class_version`` and adds an upcaster.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from msgspec import Struct
+
+ActorKind = Literal["ci", "human", "system"]
+Via = Literal["http", "nats", "cli", "cdevents"]
+BuildStatus = Literal["succeeded", "failed"]
+ReleaseStatus = Literal["rolling_out", "succeeded", "aborted", "failed", "superseded"]
+Strategy = Literal["all", "canary"]
+ReleaseCause = Literal["deploy", "promote", "rollback", "config"]
+
+
+class LedgerEvent(Struct, frozen=True, kw_only=True):
+    """What every stored event carries: stream position, who, how, when, and the chain link."""
+
+    class_version: ClassVar[int] = 1
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime  # recorded_at: the ledger's clock
+    event_id: UUID
+    app: str
+    env: str | None = None
+    actor: str
+    actor_kind: ActorKind
+    authenticated: bool = False
+    via: Via = "http"
+    reason: str | None = None
+    occurred_at: datetime  # the client's clock (defaults to recorded_at)
+    correlation_id: str | None = None
+    prev_hash: str
+
+
+class AppCreated(LedgerEvent, frozen=True, kw_only=True):
+    description: str | None = None
+
+
+class Artifact(Struct, frozen=True, kw_only=True):
+    digest: str
+    url: str | None = None
+
+
+class Pipeline(Struct, frozen=True, kw_only=True):
+    name: str
+    run_id: str
+    url: str | None = None
+
+
+class BuildRecorded(LedgerEvent, frozen=True, kw_only=True):
+    build_id: str
+    commit: str
+    branch: str | None = None
+    artifact: Artifact
+    stack: str | None = None
+    status: BuildStatus
+    pipeline: Pipeline | None = None
+    committed_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class ReleaseFacts(Struct, frozen=True, kw_only=True):
+    """A release as created: what it pins and how it rolls out."""
+
+    version: int
+    build_id: str | None
+    commit: str | None
+    artifact_digest: str | None
+    config_version: int
+    status: ReleaseStatus
+    rollout_percent: int
+    strategy: Strategy = "all"
+    steps: tuple[int, ...] = ()
+    description: str | None = None
+    rollback_of: int | None = None
+    promoted_from: str | None = None
+
+
+class ConfigChanged(LedgerEvent, frozen=True, kw_only=True):
+    """Config is immutable per release: a change is a new config version and a new release."""
+
+    set: dict[str, str]
+    unset: tuple[str, ...] = ()
+    secret_keys: tuple[str, ...] = ()
+    release: ReleaseFacts
+
+
+class ReleaseCreated(LedgerEvent, frozen=True, kw_only=True):
+    """A deploy, a promotion or a rollback made a new release."""
+
+    cause: ReleaseCause
+    release: ReleaseFacts
+    restored_config: dict[str, str] | None = None
+    restored_secret_keys: tuple[str, ...] | None = None
+    forced: bool = False
+    crossed_migrations: tuple[str, ...] = ()
+
+
+class RolloutProgressed(LedgerEvent, frozen=True, kw_only=True):
+    version: int
+    percent: int
+    status: ReleaseStatus
+
+
+class FlagChanged(LedgerEvent, frozen=True, kw_only=True):
+    flag: str
+    enabled: bool
+    rollout_percent: int | None = None
+
+
+class MigrationApplied(LedgerEvent, frozen=True, kw_only=True):
+    migration_id: str
+    schema_version: str
+    reversible: bool
+    description: str | None = None
+
+
+class EventRef(Struct, frozen=True):
+    originator_id: UUID
+    originator_version: int
+
+
+class IdempotencyRecorded(LedgerEvent, frozen=True, kw_only=True):
+    """The first result of a command sent with an idempotency key, kept to answer repeats."""
+
+    key: str
+    request_digest: str
+    response: str
+    refs: tuple[EventRef, ...]
+
+
+class Snapshot(Struct, frozen=True, kw_only=True):
+    """An aggregate's state at a version, so long streams load fast."""
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    state: bytes
+
+
+ENVIRONMENT_EVENTS = (ConfigChanged, ReleaseCreated, RolloutProgressed, FlagChanged, MigrationApplied)

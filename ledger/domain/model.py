@@ -1,0 +1,244 @@
+"""The state of each stream, rebuilt by folding its events (``evolve``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatch
+from uuid import UUID
+
+import msgspec
+from msgspec import Struct
+
+from ledger.domain.chain import GENESIS, event_hash
+from ledger.domain.events import (
+    AppCreated,
+    BuildRecorded,
+    ConfigChanged,
+    FlagChanged,
+    IdempotencyRecorded,
+    LedgerEvent,
+    MigrationApplied,
+    ReleaseCause,
+    ReleaseCreated,
+    ReleaseFacts,
+    ReleaseStatus,
+    RolloutProgressed,
+    Snapshot,
+)
+
+GOOD = ("succeeded", "superseded")
+LIVE = ("rolling_out", "succeeded")
+
+
+class Release(Struct, kw_only=True):
+    """A release of an environment as it stands now."""
+
+    version: int
+    build_id: str | None
+    commit: str | None
+    artifact_digest: str | None
+    config_version: int
+    status: ReleaseStatus
+    rollout_percent: int
+    strategy: str
+    steps: tuple[int, ...]
+    rollback_of: int | None
+    promoted_from: str | None
+    cause: ReleaseCause
+    description: str | None
+    actor: str
+    created_at: datetime
+    event_version: int  # the stream version of the event that created it
+
+
+class Flag(Struct, kw_only=True):
+    enabled: bool
+    rollout_percent: int | None
+
+
+class Migration(Struct, kw_only=True):
+    migration_id: str
+    schema_version: str
+    reversible: bool
+    event_version: int
+
+
+class Stream(Struct, kw_only=True, tag=True):
+    """What every aggregate has: identity, version and the hash of its last event."""
+
+    id: UUID
+    version: int
+    last_hash: str
+    app: str
+
+
+class App(Stream, kw_only=True):
+    description: str | None
+
+
+class Build(Stream, kw_only=True):
+    recorded: BuildRecorded
+
+
+class Idempotency(Stream, kw_only=True):
+    recorded: IdempotencyRecorded
+
+
+class Environment(Stream, kw_only=True):
+    env: str
+    releases: list[Release] = []
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    config_version: int = 0
+    latest_config_version: int = 0
+    flags: dict[str, Flag] = {}
+    schema_version: str | None = None
+    migrations: list[Migration] = []
+    updated_at: datetime | None = None
+
+    def current(self) -> Release | None:
+        """What runs now: the newest release that is rolling out or succeeded."""
+        return next((r for r in reversed(self.releases) if r.status in LIVE), None)
+
+    def release(self, version: int) -> Release | None:
+        return self.releases[version - 1] if 0 < version <= len(self.releases) else None
+
+    def rolling_out(self) -> Release | None:
+        newest = self.releases[-1] if self.releases else None
+        return newest if newest and newest.status == "rolling_out" else None
+
+
+def evolve(state: Stream | None, event: LedgerEvent | Snapshot) -> Stream:
+    """Apply one event to a stream's state (creating the state on the first event)."""
+    if isinstance(event, Snapshot):
+        return msgspec.json.decode(event.state, type=App | Build | Idempotency | Environment)
+    new = _apply(event, state)
+    new.version = event.originator_version
+    new.last_hash = event_hash(event)
+    return new
+
+
+def fold(state: Stream | None, events: object) -> Stream | None:
+    """The projector function the repository uses: evolve over a sequence of events."""
+    for event in events:  # type: ignore[attr-defined]
+        state = evolve(state, event)
+    return state
+
+
+def snapshot_of(state: Stream, timestamp: datetime) -> Snapshot:
+    return Snapshot(
+        originator_id=state.id,
+        originator_version=state.version,
+        timestamp=timestamp,
+        state=msgspec.json.encode(state),
+    )
+
+
+def _base(event: LedgerEvent) -> dict[str, object]:
+    return {"id": event.originator_id, "version": 0, "last_hash": GENESIS, "app": event.app}
+
+
+@singledispatch
+def _apply(event: LedgerEvent, state: Stream | None) -> Stream:
+    raise TypeError(f"no rule to apply {type(event).__name__}")
+
+
+@_apply.register
+def _(event: AppCreated, state: Stream | None) -> Stream:
+    return App(**_base(event), description=event.description)  # type: ignore[arg-type]
+
+
+@_apply.register
+def _(event: BuildRecorded, state: Stream | None) -> Stream:
+    return Build(**_base(event), recorded=event)  # type: ignore[arg-type]
+
+
+@_apply.register
+def _(event: IdempotencyRecorded, state: Stream | None) -> Stream:
+    return Idempotency(**_base(event), recorded=event)  # type: ignore[arg-type]
+
+
+def _environment(event: LedgerEvent, state: Stream | None) -> Environment:
+    if state is None:
+        state = Environment(**_base(event), env=event.env or "")  # type: ignore[arg-type]
+    assert isinstance(state, Environment)
+    state.updated_at = event.timestamp
+    return state
+
+
+def _add_release(
+    env: Environment, facts: ReleaseFacts, cause: ReleaseCause, event: LedgerEvent
+) -> None:
+    env.releases.append(
+        Release(
+            **msgspec.structs.asdict(facts),
+            cause=cause,
+            actor=event.actor,
+            created_at=event.timestamp,
+            event_version=event.originator_version,
+        )
+    )
+    if facts.status == "succeeded":
+        _supersede_older(env, facts.version)
+
+
+def _supersede_older(env: Environment, version: int) -> None:
+    for release in env.releases[: version - 1]:
+        if release.status in LIVE:
+            release.status = "superseded"
+
+
+@_apply.register
+def _(event: ConfigChanged, state: Stream | None) -> Stream:
+    env = _environment(event, state)
+    for key in event.unset:
+        env.config.pop(key, None)
+    env.config.update(event.set)
+    env.secret_keys = sorted({*env.secret_keys, *event.secret_keys} - set(event.unset))
+    env.config_version = env.latest_config_version = event.release.config_version
+    _add_release(env, event.release, "config", event)
+    return env
+
+
+@_apply.register
+def _(event: ReleaseCreated, state: Stream | None) -> Stream:
+    env = _environment(event, state)
+    if event.restored_config is not None:
+        env.config = dict(event.restored_config)
+        env.secret_keys = sorted(event.restored_secret_keys or ())
+    env.config_version = event.release.config_version
+    _add_release(env, event.release, event.cause, event)
+    return env
+
+
+@_apply.register
+def _(event: RolloutProgressed, state: Stream | None) -> Stream:
+    env = _environment(event, state)
+    release = env.releases[event.version - 1]
+    release.status = event.status
+    release.rollout_percent = event.percent
+    if event.status == "succeeded":
+        _supersede_older(env, event.version)
+    return env
+
+
+@_apply.register
+def _(event: FlagChanged, state: Stream | None) -> Stream:
+    env = _environment(event, state)
+    env.flags[event.flag] = Flag(enabled=event.enabled, rollout_percent=event.rollout_percent)
+    return env
+
+
+@_apply.register
+def _(event: MigrationApplied, state: Stream | None) -> Stream:
+    env = _environment(event, state)
+    env.schema_version = event.schema_version
+    env.migrations.append(
+        Migration(
+            migration_id=event.migration_id,
+            schema_version=event.schema_version,
+            reversible=event.reversible,
+            event_version=event.originator_version,
+        )
+    )
+    return env

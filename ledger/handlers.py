@@ -1,0 +1,205 @@
+"""One way through: load what a command needs, decide, record the events (or replay a result)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from ledger.application import LedgerStore
+from ledger.domain import commands as c
+from ledger.domain import decisions
+from ledger.domain.errors import Conflict, NotFound
+from ledger.domain.events import (
+    BuildRecorded,
+    ConfigChanged,
+    EventRef,
+    IdempotencyRecorded,
+    LedgerEvent,
+    ReleaseCreated,
+)
+from ledger.domain.model import App, Build, Environment, Idempotency, Release, Stream, evolve
+from ledger.domain.names import app_id, build_id, environment_id, idempotency_id
+from ledger.schemas import BuildView, ReleaseView, WriteResult, release_view_of
+
+
+class FlushFirst(Exception):
+    """The command needs the stored past of a stream changed earlier in the same batch."""
+
+
+class Session:
+    """The streams a batch of commands reads and extends; saved together in one transaction."""
+
+    def __init__(self, store: LedgerStore, cache: OrderedDict[UUID, Stream]) -> None:
+        self.store = store
+        self.cache = cache
+        self.pending: list[LedgerEvent] = []
+        self.touched: set[UUID] = set()
+
+    def get(self, stream_id: UUID) -> Stream | None:
+        state = self.cache.get(stream_id)
+        if state is None:
+            state = self.store.load(stream_id)
+            if state is not None:
+                self.cache[stream_id] = state
+        return state
+
+    def past(self, stream_id: UUID, version: int) -> Stream | None:
+        if stream_id in self.touched:
+            raise FlushFirst
+        return self.store.load(stream_id, version=version)
+
+    def record(self, events: list[LedgerEvent]) -> None:
+        for event in events:
+            self.cache[event.originator_id] = evolve(self.cache.get(event.originator_id), event)
+            self.touched.add(event.originator_id)
+            self.pending.append(event)
+
+
+class Decided(msgspec.Struct, kw_only=True):
+    """What a command did: its events (none for a repeat) and the answer without its position."""
+
+    events: list[LedgerEvent]
+    result: WriteResult
+    replay_of: EventRef | None = None
+
+
+def release_view(release: Release) -> ReleaseView:
+    fields = msgspec.structs.asdict(release)
+    del fields["event_version"], fields["steps"]
+    return ReleaseView(**fields)
+
+
+def handle(session: Session, cmd: c.AnyCommand, ctx: c.Context, now: datetime) -> Decided:
+    """Decide one command against the session's streams and record its events there."""
+    key = _idempotency_key(cmd, ctx)
+    digest = _digest(cmd)
+    if key is not None:
+        record = session.get(idempotency_id(key))
+        if isinstance(record, Idempotency):
+            return _replay(record, key, digest)
+    decided = _decide(session, cmd, ctx, now)
+    events = list(decided.events)
+    if key is not None and events:
+        events.append(_idempotency_event(key, digest, decided, cmd, ctx, now))
+    session.record(events)
+    return decided
+
+
+def _replay(record: Idempotency, key: str, digest: str) -> Decided:
+    if record.recorded.request_digest != digest:
+        raise Conflict(f"idempotency key {key!r} was used before with a different request")
+    result = msgspec.json.decode(record.recorded.response, type=WriteResult)
+    result.replayed = True
+    return Decided(events=[], result=result, replay_of=record.recorded.refs[-1])
+
+
+def _idempotency_event(
+    key: str, digest: str, decided: Decided, cmd: c.AnyCommand, ctx: c.Context, now: datetime
+) -> IdempotencyRecorded:
+    refs = tuple(EventRef(e.originator_id, e.originator_version) for e in decided.events)
+    return decisions.new_event(
+        IdempotencyRecorded, None, idempotency_id(key), ctx, now, app=cmd.app, key=key,
+        request_digest=digest, response=msgspec.json.encode(decided.result).decode(), refs=refs,
+    )  # fmt: skip
+
+
+def _idempotency_key(cmd: c.AnyCommand, ctx: c.Context) -> str | None:
+    """The client's key, else (for CI) the pipeline run id scoped to the command and place."""
+    if ctx.idempotency_key:
+        return f"key:{ctx.idempotency_key}"
+    if ctx.actor_kind == "ci" and ctx.correlation_id and isinstance(cmd, c.EnvCommand):
+        return f"run:{ctx.correlation_id}:{type(cmd).__name__}:{cmd.app}:{cmd.env}"
+    return None
+
+
+def _digest(cmd: c.AnyCommand) -> str:
+    body = type(cmd).__name__.encode() + msgspec.json.encode(cmd, order="sorted")
+    return hashlib.sha256(body).hexdigest()
+
+
+def _require_app(session: Session, app: str) -> App:
+    state = session.get(app_id(app))
+    if not isinstance(state, App):
+        raise NotFound(f"app {app!r} does not exist; create it with POST /v1/apps", field="app")
+    return state
+
+
+def _environment(session: Session, cmd: c.EnvironmentCommand) -> Environment | None:
+    state = session.get(environment_id(cmd.app, cmd.env))
+    return state if isinstance(state, Environment) else None
+
+
+def _build(session: Session, app: str, bid: str) -> Build | None:
+    state = session.get(build_id(app, bid))
+    return state if isinstance(state, Build) else None
+
+
+def _decide(session: Session, cmd: c.AnyCommand, ctx: c.Context, now: datetime) -> Decided:
+    if isinstance(cmd, c.CreateApp):
+        existing = session.get(app_id(cmd.app))
+        event = decisions.create_app(existing if isinstance(existing, App) else None, cmd, ctx, now)
+        return Decided(events=[event], result=WriteResult(position=0, event_id=event.event_id))
+    _require_app(session, cmd.app)
+    if isinstance(cmd, c.RecordBuild):
+        return _record_build(session, cmd, ctx, now)
+    env = _environment(session, cmd)
+    event: LedgerEvent
+    if isinstance(cmd, c.ChangeConfig):
+        event = decisions.change_config(env, cmd, ctx, now)
+    elif isinstance(cmd, c.SetFlag):
+        event = decisions.set_flag(env, cmd, ctx, now)
+    elif isinstance(cmd, c.Deploy):
+        build = _build(session, cmd.app, cmd.build_id)
+        event = decisions.deploy(env, build, cmd, ctx, now, bid=cmd.build_id)
+    elif isinstance(cmd, c.Promote):
+        source = session.get(environment_id(cmd.app, cmd.from_env))
+        bid = decisions.promoted_build(source if isinstance(source, Environment) else None, cmd)
+        event = decisions.deploy(env, _build(session, cmd.app, bid), cmd, ctx, now, bid=bid)
+    elif isinstance(cmd, c.ProgressRollout):
+        event = decisions.progress_rollout(env, cmd, ctx, now)
+    elif isinstance(cmd, c.ApplyMigration):
+        event = decisions.apply_migration(env, cmd, ctx, now)
+    else:
+        event = _rollback(session, env, cmd, ctx, now)
+    return _env_decided(event)
+
+
+def _rollback(
+    session: Session, env: Environment | None, cmd: c.Rollback, ctx: c.Context, now: datetime
+) -> LedgerEvent:
+    target = decisions.rollback_target(env, cmd)
+    assert env is not None
+    past = session.past(env.id, target.event_version)
+    assert isinstance(past, Environment)
+    return decisions.rollback(env, past, cmd, ctx, now)
+
+
+def _env_decided(event: LedgerEvent) -> Decided:
+    result = WriteResult(position=0, event_id=event.event_id)
+    if isinstance(event, ConfigChanged | ReleaseCreated):
+        result.release = release_view_of(event)
+    return Decided(events=[event], result=result)
+
+
+def _record_build(session: Session, cmd: c.RecordBuild, ctx: c.Context, now: datetime) -> Decided:
+    bid = decisions.build_id_of(cmd)
+    existing = _build(session, cmd.app, bid)
+    event = decisions.record_build(existing, cmd, ctx, now)
+    recorded = event or (existing.recorded if existing else None)
+    assert isinstance(recorded, BuildRecorded)
+    view = BuildView(
+        build_id=recorded.build_id,
+        commit=recorded.commit,
+        status=recorded.status,
+        artifact_digest=recorded.artifact.digest,
+        recorded_at=recorded.timestamp,
+    )
+    if event is None:
+        ref = EventRef(recorded.originator_id, recorded.originator_version)
+        return Decided(events=[], result=WriteResult(position=0, event_id=recorded.event_id,
+                                                     build=view, replayed=True), replay_of=ref)  # fmt: skip
+    return Decided(events=[event], result=WriteResult(position=0, event_id=event.event_id, build=view))

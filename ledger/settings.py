@@ -1,0 +1,55 @@
+"""Configuration: 12-factor, every setting a LEDGER_* environment variable."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from msgspec import Struct
+
+
+class Settings(Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path(".ledger")
+    database_url: str | None = None
+    nats_url: str | None = None
+    cipher_key: str | None = None
+    max_body_bytes: int = 1024 * 1024
+    batch_max: int = 256
+    snapshot_interval: int = 200
+    read_wait_seconds: float = 5.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from LEDGER_* variables (unset ones keep their defaults)."""
+        env = os.environ if environ is None else environ
+        given = {
+            "host": env.get("LEDGER_HOST"),
+            "port": _int(env.get("LEDGER_PORT")),
+            "data_dir": Path(env["LEDGER_DATA_DIR"]) if env.get("LEDGER_DATA_DIR") else None,
+            "database_url": env.get("LEDGER_DATABASE_URL") or None,
+            "nats_url": env.get("LEDGER_NATS_URL") or None,
+            "cipher_key": env.get("LEDGER_CIPHER_KEY") or None,
+            "max_body_bytes": _int(env.get("LEDGER_MAX_BODY_BYTES")),
+            "batch_max": _int(env.get("LEDGER_BATCH_MAX")),
+            "snapshot_interval": _int(env.get("LEDGER_SNAPSHOT_INTERVAL")),
+            "read_wait_seconds": _float(env.get("LEDGER_READ_WAIT_SECONDS")),
+            "log_level": env.get("LEDGER_LOG_LEVEL"),
+        }
+        return cls(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
+
+    @property
+    def embedded(self) -> bool:
+        """True when the ledger keeps everything in SQLite files (no LEDGER_DATABASE_URL)."""
+        return self.database_url is None
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+def _float(value: str | None) -> float | None:
+    return float(value) if value else None

@@ -1,0 +1,173 @@
+"""Group commit: one writer thread decides queued commands in batches and saves each batch in
+one transaction, so concurrent requests share a durable commit. A conflict with another writer
+(another replica) reloads the streams and re-decides each command of the batch on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from ledger.application import LedgerStore
+from ledger.domain.commands import AnyCommand, Context
+from ledger.domain.errors import DomainError
+from ledger.domain.model import Environment, Stream, snapshot_of
+from ledger.handlers import Decided, FlushFirst, Session, handle
+from ledger.schemas import WriteResult
+
+log = logging.getLogger("ledger.writer")
+CACHE_SIZE = 10_000
+CONFLICT_RETRIES = 5
+
+
+class Pending:
+    __slots__ = ("command", "context", "future")
+
+    def __init__(self, command: AnyCommand, context: Context) -> None:
+        self.command = command
+        self.context = context
+        self.future: Future[WriteResult] = Future()
+
+
+class Writer:
+    """The one path by which commands become stored events."""
+
+    def __init__(self, store: LedgerStore, *, batch_max: int = 256, snapshot_interval: int = 200):
+        self.store = store
+        self.batch_max = batch_max
+        self.snapshot_interval = snapshot_interval
+        self.listeners: list[Callable[[int], None]] = []
+        self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
+        self._cache: OrderedDict[UUID, Stream] = OrderedDict()
+        self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, command: AnyCommand, context: Context) -> Future[WriteResult]:
+        pending = Pending(command, context)
+        self._queue.put(pending)
+        return pending.future
+
+    def execute(self, command: AnyCommand, context: Context) -> WriteResult:
+        """Run a command and wait until its events are durably stored."""
+        return self.submit(command, context).result()
+
+    async def run(self, command: AnyCommand, context: Context) -> WriteResult:
+        return await asyncio.wrap_future(self.submit(command, context))
+
+    def close(self) -> None:
+        """Finish the queued commands, then stop the writer thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.batch_max:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    break
+                batch.append(item)
+            self._process(batch)
+
+    def _process(self, batch: list[Pending], attempt: int = 0) -> None:
+        session = Session(self.store, self._cache)
+        decided: list[tuple[Pending, Decided]] = []
+        for pending in batch:
+            try:
+                try:
+                    result = self._decide(session, pending)
+                except FlushFirst:
+                    self._commit(session, decided, attempt)
+                    session, decided = Session(self.store, self._cache), []
+                    result = self._decide(session, pending)
+            except DomainError as error:
+                pending.future.set_exception(error)
+                continue
+            except Exception as error:  # noqa: BLE001 - the caller gets it; the batch goes on
+                log.exception("command failed", extra={"command": type(pending.command).__name__})
+                pending.future.set_exception(error)
+                continue
+            decided.append((pending, result))
+        self._commit(session, decided, attempt)
+
+    @staticmethod
+    def _decide(session: Session, pending: Pending) -> Decided:
+        now = datetime.now(UTC)
+        return handle(session, pending.command, pending.context, now)
+
+    def _commit(
+        self, session: Session, decided: list[tuple[Pending, Decided]], attempt: int
+    ) -> None:
+        positions: dict[int, int] = {}
+        if session.pending:
+            try:
+                recordings = self.store.save(*session.pending)
+            except Exception as error:
+                self._forget(session.touched)
+                self._after_failed_save(error, decided, attempt)
+                return
+            positions = {id(r.domain_event): r.notification.id for r in recordings}
+        self._trim_cache()
+        for pending, result in decided:
+            self._answer(pending, result, positions)
+        if positions:
+            self._take_snapshots(session)
+            head = max(positions.values())
+            for listener in self.listeners:
+                listener(head)
+
+    def _after_failed_save(
+        self, error: Exception, decided: list[tuple[Pending, Decided]], attempt: int
+    ) -> None:
+        if isinstance(error, IntegrityError) and attempt < CONFLICT_RETRIES:
+            for pending, _ in decided:  # re-decide each alone on fresh state
+                self._process([pending], attempt + 1)
+            return
+        log.error("save failed", exc_info=error)
+        for pending, _ in decided:
+            pending.future.set_exception(error)
+
+    def _answer(self, pending: Pending, decided: Decided, positions: dict[int, int]) -> None:
+        result = decided.result
+        if decided.events:
+            result.position = max(positions[id(e)] for e in decided.events)
+        elif decided.replay_of is not None:
+            ref = decided.replay_of
+            result.position = self.store.position_of(ref.originator_id, ref.originator_version) or 0
+        pending.future.set_result(result)
+
+    def _forget(self, stream_ids: set[UUID]) -> None:
+        for stream_id in stream_ids:
+            self._cache.pop(stream_id, None)
+
+    def _trim_cache(self) -> None:
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    def _take_snapshots(self, session: Session) -> None:
+        """Snapshot environments whose streams crossed a multiple of the interval."""
+        assert self.store.snapshots is not None
+        crossed = {
+            e.originator_id
+            for e in session.pending
+            if e.originator_version % self.snapshot_interval == 0
+        }
+        for stream_id in crossed:
+            state = self._cache.get(stream_id)
+            if isinstance(state, Environment):
+                self.store.snapshots.put([snapshot_of(state, datetime.now(UTC))])
