@@ -1,0 +1,73 @@
+"""Infrastructure fixtures shared by the whole test suite.
+
+scripts/test provides the services and exports their URLs:
+
+- ``LEDGER_TEST_DATABASE_URL``: admin URL of a PostgreSQL server; each test that asks for
+  ``postgres_url`` gets a fresh database created from it and dropped afterwards.
+- ``LEDGER_TEST_NATS_URL``: URL of a NATS server with JetStream.
+
+Tests that need a service it was not given are skipped. Domain fixtures belong in the
+conftest.py files of the sub-directories (unit/, integration/, e2e/).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+
+def _service_url(variable: str, service: str) -> str:
+    url = os.environ.get(variable)
+    if not url:
+        pytest.skip(f"{service} not available: {variable} is unset; run tests with scripts/test")
+    return url
+
+
+def _with_database(url: str, database: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """URL of a PostgreSQL role that may create databases."""
+    return _service_url("LEDGER_TEST_DATABASE_URL", "PostgreSQL")
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """URL of a new, empty database (``ledger_test_<hex>``), dropped after the test."""
+    database = f"ledger_test_{uuid.uuid4().hex}"
+    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
+                sql.Identifier(database)
+            )
+        )
+    try:
+        yield _with_database(postgres_admin_url, database)
+    finally:
+        with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    """URL of a NATS server with JetStream enabled."""
+    return _service_url("LEDGER_TEST_NATS_URL", "NATS")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An empty directory for SQLite files (LEDGER_DATA_DIR)."""
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
