@@ -102,9 +102,17 @@ def _idempotency_event(
 ) -> IdempotencyRecorded:
     refs = tuple(EventRef(e.originator_id, e.originator_version) for e in decided.events)
     return decisions.new_event(
-        IdempotencyRecorded, None, idempotency_id(key), ctx, now, app=cmd.app, key=key,
-        request_digest=digest, response=msgspec.json.encode(decided.result).decode(), refs=refs,
-    )  # fmt: skip
+        IdempotencyRecorded,
+        None,
+        idempotency_id(key),
+        ctx,
+        now,
+        app=cmd.app,
+        key=key,
+        request_digest=digest,
+        response=msgspec.json.encode(decided.result).decode(),
+        refs=refs,
+    )
 
 
 def _idempotency_key(cmd: c.AnyCommand, ctx: c.Context) -> str | None:
@@ -141,31 +149,40 @@ def _build(session: Session, app: str, bid: str) -> Build | None:
 def _decide(session: Session, cmd: c.AnyCommand, ctx: c.Context, now: datetime) -> Decided:
     if isinstance(cmd, c.CreateApp):
         existing = session.get(app_id(cmd.app))
-        event = decisions.create_app(existing if isinstance(existing, App) else None, cmd, ctx, now)
-        return Decided(events=[event], result=WriteResult(position=0, event_id=event.event_id))
+        created = decisions.create_app(
+            existing if isinstance(existing, App) else None, cmd, ctx, now
+        )
+        return Decided(events=[created], result=WriteResult(position=0, event_id=created.event_id))
     _require_app(session, cmd.app)
     if isinstance(cmd, c.RecordBuild):
         return _record_build(session, cmd, ctx, now)
+    event = _decide_for_environment(session, cmd, ctx, now)
+    result = WriteResult(position=0, event_id=event.event_id)
+    if isinstance(event, ConfigChanged | ReleaseCreated):
+        result.release = release_view_of(event)
+    return Decided(events=[event], result=result)
+
+
+def _decide_for_environment(
+    session: Session, cmd: c.EnvCommand, ctx: c.Context, now: datetime
+) -> LedgerEvent:
     env = _environment(session, cmd)
-    event: LedgerEvent
     if isinstance(cmd, c.ChangeConfig):
-        event = decisions.change_config(env, cmd, ctx, now)
-    elif isinstance(cmd, c.SetFlag):
-        event = decisions.set_flag(env, cmd, ctx, now)
-    elif isinstance(cmd, c.Deploy):
+        return decisions.change_config(env, cmd, ctx, now)
+    if isinstance(cmd, c.SetFlag):
+        return decisions.set_flag(env, cmd, ctx, now)
+    if isinstance(cmd, c.Deploy):
         build = _build(session, cmd.app, cmd.build_id)
-        event = decisions.deploy(env, build, cmd, ctx, now, bid=cmd.build_id)
-    elif isinstance(cmd, c.Promote):
+        return decisions.deploy(env, build, cmd, ctx, now, bid=cmd.build_id)
+    if isinstance(cmd, c.Promote):
         source = session.get(environment_id(cmd.app, cmd.from_env))
         bid = decisions.promoted_build(source if isinstance(source, Environment) else None, cmd)
-        event = decisions.deploy(env, _build(session, cmd.app, bid), cmd, ctx, now, bid=bid)
-    elif isinstance(cmd, c.ProgressRollout):
-        event = decisions.progress_rollout(env, cmd, ctx, now)
-    elif isinstance(cmd, c.ApplyMigration):
-        event = decisions.apply_migration(env, cmd, ctx, now)
-    else:
-        event = _rollback(session, env, cmd, ctx, now)
-    return _env_decided(event)
+        return decisions.deploy(env, _build(session, cmd.app, bid), cmd, ctx, now, bid=bid)
+    if isinstance(cmd, c.ProgressRollout):
+        return decisions.progress_rollout(env, cmd, ctx, now)
+    if isinstance(cmd, c.ApplyMigration):
+        return decisions.apply_migration(env, cmd, ctx, now)
+    return _rollback(session, env, cmd, ctx, now)
 
 
 def _rollback(
@@ -176,13 +193,6 @@ def _rollback(
     past = session.past(env.id, target.event_version)
     assert isinstance(past, Environment)
     return decisions.rollback(env, past, cmd, ctx, now)
-
-
-def _env_decided(event: LedgerEvent) -> Decided:
-    result = WriteResult(position=0, event_id=event.event_id)
-    if isinstance(event, ConfigChanged | ReleaseCreated):
-        result.release = release_view_of(event)
-    return Decided(events=[event], result=result)
 
 
 def _record_build(session: Session, cmd: c.RecordBuild, ctx: c.Context, now: datetime) -> Decided:
@@ -200,6 +210,11 @@ def _record_build(session: Session, cmd: c.RecordBuild, ctx: c.Context, now: dat
     )
     if event is None:
         ref = EventRef(recorded.originator_id, recorded.originator_version)
-        return Decided(events=[], result=WriteResult(position=0, event_id=recorded.event_id,
-                                                     build=view, replayed=True), replay_of=ref)  # fmt: skip
-    return Decided(events=[event], result=WriteResult(position=0, event_id=event.event_id, build=view))
+        return Decided(
+            events=[],
+            result=WriteResult(position=0, event_id=recorded.event_id, build=view, replayed=True),
+            replay_of=ref,
+        )
+    return Decided(
+        events=[event], result=WriteResult(position=0, event_id=event.event_id, build=view)
+    )

@@ -68,7 +68,10 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing library's environment for the configured store."""
     env = {"IS_SNAPSHOTTING_ENABLED": "y"}
     if settings.cipher_key:
-        env |= {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": settings.cipher_key}
+        env |= {
+            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+            "CIPHER_KEY": settings.cipher_key,
+        }
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return env | {
@@ -93,11 +96,13 @@ def position_of(recorder: Any, originator_id: UUID, version: int) -> int | None:
     """The global position (notification id) of one stored event."""
     table = recorder.events_table_name
     if recorder.__class__.__module__.endswith("sqlite"):
-        sql = f"SELECT rowid FROM {table} WHERE originator_id=? AND originator_version=?"  # noqa: S608
+        sql = f"SELECT rowid FROM {table} WHERE originator_id=? AND originator_version=?"
         key: object = originator_id.hex
     else:
         table = f"{recorder.datastore.schema}.{table}"
-        sql = f"SELECT notification_id FROM {table} WHERE originator_id=%s AND originator_version=%s"  # noqa: S608
+        sql = (
+            f"SELECT notification_id FROM {table} WHERE originator_id=%s AND originator_version=%s"
+        )
         key = originator_id
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute(sql, (key, version))

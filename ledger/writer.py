@@ -98,7 +98,7 @@ class Writer:
             except DomainError as error:
                 pending.future.set_exception(error)
                 continue
-            except Exception as error:  # noqa: BLE001 - the caller gets it; the batch goes on
+            except Exception as error:
                 log.exception("command failed", extra={"command": type(pending.command).__name__})
                 pending.future.set_exception(error)
                 continue

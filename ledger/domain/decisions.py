@@ -3,6 +3,7 @@ or raises a DomainError. Pure: the caller loads the state and saves the event.""
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -78,7 +79,7 @@ def record_build(
 ) -> BuildRecorded | None:
     """A new build, or None when the same build was recorded before (idempotent)."""
     bid = build_id_of(cmd)
-    fields = {
+    fields: dict[str, Any] = {
         "build_id": bid,
         "commit": cmd.commit.lower(),
         "branch": cmd.branch,
@@ -98,13 +99,24 @@ def record_build(
 
 
 def _env_event(
-    cls: type[E], env: Environment | None, cmd: c.EnvironmentCommand, ctx: c.Context, now: datetime,
+    cls: type[E],
+    env: Environment | None,
+    cmd: c.EnvironmentCommand,
+    ctx: c.Context,
+    now: datetime,
     **fields: Any,
 ) -> E:
     return new_event(
-        cls, env, environment_id(cmd.app, cmd.env), ctx, now,
-        app=cmd.app, env=cmd.env, reason=cmd.reason, **fields,
-    )  # fmt: skip
+        cls,
+        env,
+        environment_id(cmd.app, cmd.env),
+        ctx,
+        now,
+        app=cmd.app,
+        env=cmd.env,
+        reason=cmd.reason,
+        **fields,
+    )
 
 
 def _next_version(env: Environment | None) -> int:
@@ -150,25 +162,38 @@ def change_config(
         rollout_percent=100,
     )
     return _env_event(
-        ConfigChanged, env, cmd, ctx, now, set=dict(sorted(cmd.set.items())), unset=unset,
+        ConfigChanged,
+        env,
+        cmd,
+        ctx,
+        now,
+        set=dict(sorted(cmd.set.items())),
+        unset=unset,
         secret_keys=tuple(sorted(set(cmd.secret))),
         release=facts,
-    )  # fmt: skip
+    )
 
 
 def set_flag(env: Environment | None, cmd: c.SetFlag, ctx: c.Context, now: datetime) -> FlagChanged:
     return _env_event(
-        FlagChanged, env, cmd, ctx, now,
-        flag=cmd.flag, enabled=cmd.enabled, rollout_percent=cmd.rollout_percent,
-    )  # fmt: skip
+        FlagChanged,
+        env,
+        cmd,
+        ctx,
+        now,
+        flag=cmd.flag,
+        enabled=cmd.enabled,
+        rollout_percent=cmd.rollout_percent,
+    )
 
 
 def _deployable(build: Build | None, app: str, bid: str) -> BuildRecorded:
     if build is None:
         raise NotFound(f"build {bid!r} of app {app!r} was never recorded", field="build_id")
     if build.recorded.status != "succeeded":
-        raise Conflict(f"build {bid!r} {build.recorded.status}; only succeeded builds deploy",
-                       field="build_id")  # fmt: skip
+        raise Conflict(
+            f"build {bid!r} {build.recorded.status}; only succeeded builds deploy", field="build_id"
+        )
     return build.recorded
 
 
@@ -178,7 +203,7 @@ def _steps(cmd: c.Deploy) -> tuple[int, ...]:
             raise Invalid("steps apply to the canary strategy only", field="steps")
         return ()
     steps = tuple(cmd.steps or DEFAULT_CANARY_STEPS)
-    if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(steps)):
         raise Invalid("canary steps must increase", field="steps")
     return steps
 
@@ -249,9 +274,16 @@ def apply_migration(
     if env and any(m.migration_id == cmd.migration_id for m in env.migrations):
         raise Conflict(f"migration {cmd.migration_id!r} was already applied", field="migration_id")
     return _env_event(
-        MigrationApplied, env, cmd, ctx, now, migration_id=cmd.migration_id,
-        schema_version=cmd.schema_version, reversible=cmd.reversible, description=cmd.description,
-    )  # fmt: skip
+        MigrationApplied,
+        env,
+        cmd,
+        ctx,
+        now,
+        migration_id=cmd.migration_id,
+        schema_version=cmd.schema_version,
+        reversible=cmd.reversible,
+        description=cmd.description,
+    )
 
 
 def rollback_target(env: Environment | None, cmd: c.Rollback) -> Release:
@@ -299,7 +331,15 @@ def rollback(
         rollback_of=target.version,
     )
     return _env_event(
-        ReleaseCreated, env, cmd, ctx, now, cause="rollback", release=facts,
-        restored_config=dict(past.config), restored_secret_keys=tuple(past.secret_keys),
-        forced=bool(irreversible), crossed_migrations=tuple(irreversible),
-    )  # fmt: skip
+        ReleaseCreated,
+        env,
+        cmd,
+        ctx,
+        now,
+        cause="rollback",
+        release=facts,
+        restored_config=dict(past.config),
+        restored_secret_keys=tuple(past.secret_keys),
+        forced=bool(irreversible),
+        crossed_migrations=tuple(irreversible),
+    )

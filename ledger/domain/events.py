@@ -147,4 +147,10 @@ class Snapshot(Struct, frozen=True, kw_only=True):
     state: bytes
 
 
-ENVIRONMENT_EVENTS = (ConfigChanged, ReleaseCreated, RolloutProgressed, FlagChanged, MigrationApplied)
+ENVIRONMENT_EVENTS = (
+    ConfigChanged,
+    ReleaseCreated,
+    RolloutProgressed,
+    FlagChanged,
+    MigrationApplied,
+)

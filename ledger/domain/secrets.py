@@ -5,7 +5,13 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 from collections.abc import Iterable
+from typing import TypeVar
 
+import msgspec
+
+from ledger.domain.events import ConfigChanged, LedgerEvent, ReleaseCreated
+
+E = TypeVar("E", bound=LedgerEvent)
 SECRET_PATTERNS = ("*_SECRET", "*_TOKEN", "*_PASSWORD", "*_KEY", "DATABASE_URL")
 
 
@@ -25,3 +31,14 @@ def redact(config: dict[str, str], declared: Iterable[str]) -> dict[str, str]:
     """The config with every secret value replaced by its fingerprint."""
     secret = set(declared)
     return {k: fingerprint(v) if is_secret(k, secret) else v for k, v in config.items()}
+
+
+def redact_event(event: E, declared_before: Iterable[str]) -> E:
+    """A copy of the event with each secret config value it carries replaced by its fingerprint."""
+    if isinstance(event, ConfigChanged):
+        secret = {*declared_before, *event.secret_keys}
+        return msgspec.structs.replace(event, set=redact(event.set, secret))
+    if isinstance(event, ReleaseCreated) and event.restored_config is not None:
+        restored = redact(event.restored_config, event.restored_secret_keys or ())
+        return msgspec.structs.replace(event, restored_config=restored)
+    return event

@@ -1,0 +1,1 @@
+"""The HTTP adapter: aiohttp routes that turn requests into commands and queries."""

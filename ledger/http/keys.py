@@ -1,0 +1,19 @@
+"""Every object the HTTP app shares, behind a typed key."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from ledger.application import LedgerStore
+from ledger.settings import Settings
+from ledger.writer import Writer
+
+if TYPE_CHECKING:
+    from projections import Views
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", LedgerStore)
+WRITER = web.AppKey("writer", Writer)
+VIEWS: web.AppKey[Views] = web.AppKey("views")

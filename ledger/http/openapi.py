@@ -1,0 +1,75 @@
+"""The OpenAPI 3.1 document, generated from the route table and the msgspec types."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from ledger import __version__
+from ledger.http.routes import Route
+from ledger.schemas import Problem
+
+REF = "#/components/schemas/{name}"
+
+
+def openapi_document(routes: list[Route]) -> dict[str, Any]:
+    types = [t for r in routes for t in (r.body, r.response) if t is not None] + [Problem]
+    schemas, components = msgspec.json.schema_components(types, ref_template=REF)
+    by_type = dict(zip(types, schemas, strict=True))
+    for route in routes:
+        if route.body is not None:
+            by_type[route.body] = _body_schema(route, components)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, by_type)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "release-ledger", "version": __version__},
+        "paths": paths,
+        "components": {"schemas": components},
+    }
+
+
+def _operation(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": by_type[Problem]}}
+    path_params = re.findall(r"{(\w+)}", route.path)
+    op: dict[str, Any] = {
+        "summary": route.summary,
+        "operationId": route.method.lower() + re.sub(r"\W+", "_", route.path),
+        "parameters": [_param(p, "path") for p in path_params]
+        + [_param(q, "query") for q in route.query],
+        "responses": {
+            str(route.status): {
+                "description": "OK",
+                "content": {"application/json": {"schema": by_type[route.response]}},
+            },
+            "default": {"description": "A problem", "content": problem},
+        },
+    }
+    if route.body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": by_type[route.body]}},
+        }
+    return op
+
+
+def _param(name: str, where: str) -> dict[str, Any]:
+    integer = name in ("version", "limit", "after", "min_position")
+    schema = {"type": "integer", "minimum": 0} if integer else {"type": "string"}
+    return {"name": name, "in": where, "required": where == "path", "schema": schema}
+
+
+def _body_schema(route: Route, components: dict[str, Any]) -> dict[str, Any]:
+    """The command's schema as a request body: path parameters dropped, renamed fields."""
+    name = route.body.__name__
+    source = components[name]
+    in_path = set(re.findall(r"{(\w+)}", route.path))
+    inverse = {inner: outer for outer, inner in route.renames.items()}
+    props = {inverse.get(k, k): v for k, v in source["properties"].items() if k not in in_path}
+    required = [inverse.get(k, k) for k in source.get("required", []) if k not in in_path]
+    body = {**source, "title": f"{name}Body", "properties": props, "required": required}
+    components[f"{name}Body"] = body
+    return {"$ref": REF.format(name=f"{name}Body")}

@@ -1,0 +1,91 @@
+"""RFC 9457 problem details for every error, and the middleware that produces them."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+import msgspec
+from aiohttp import web
+from eventsourcing.persistence import InterfaceError, OperationalError
+
+from ledger.domain.errors import Conflict, DomainError, Invalid, NotFound, RollbackBlocked
+from ledger.schemas import FieldError, Problem
+
+log = logging.getLogger("ledger.http")
+PROBLEM_TYPE = "https://release-ledger.dev/problems/"
+_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
+
+
+class Unprocessable(Exception):
+    """The request was well-formed but a field is invalid."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def problem(
+    status: int, title: str, detail: str, *, errors: list[FieldError] | None = None, **extra: object
+) -> web.Response:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    body = Problem(
+        type=PROBLEM_TYPE + slug, title=title, status=status, detail=detail, errors=errors or []
+    )
+    payload = msgspec.structs.asdict(body) | extra
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return web.Response(
+        body=msgspec.json.encode({k: v for k, v in payload.items() if v != []}),
+        status=status,
+        content_type="application/problem+json",
+        headers=headers,
+    )
+
+
+def field_of(error: msgspec.ValidationError) -> str:
+    """The field a msgspec validation error names, as a dotted path."""
+    message = str(error)
+    named = re.search(r"(?:missing required|unknown) field `([^`]+)`", message)
+    at = re.search(r"at `\$\.?([^`]*)`", message)
+    parts = [p for p in ((at.group(1) if at else ""), named.group(1) if named else "") if p]
+    return ".".join(parts) or "body"
+
+
+def _domain_problem(error: DomainError) -> web.Response:
+    status = next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 400)
+    errors = [FieldError(field=error.field, message=error.detail)] if error.field else None
+    extra = {"migrations": error.migrations} if isinstance(error, RollbackBlocked) else {}
+    return problem(status, error.title, error.detail, errors=errors, **extra)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into problem+json with the right status; never leak a traceback."""
+    try:
+        return await handler(request)
+    except DomainError as error:
+        return _domain_problem(error)
+    except Unprocessable as error:
+        fe = [FieldError(field=error.field, message=error.message)]
+        return problem(422, "Invalid field", f"{error.field}: {error.message}", errors=fe)
+    except msgspec.ValidationError as error:
+        field = field_of(error)
+        fe = [FieldError(field=field, message=str(error))]
+        return problem(422, "Invalid field", str(error), errors=fe)
+    except msgspec.DecodeError as error:
+        return problem(400, "Malformed JSON", f"the body is not valid JSON: {error}")
+    except (OperationalError, InterfaceError) as error:
+        log.warning("store unavailable", extra={"error": str(error)})
+        return problem(503, "Store unavailable", "the event store cannot be reached; retry soon")
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return problem(error.status, error.reason, error.text or error.reason)
+    except Exception:
+        log.exception("request failed", extra={"path": request.path})
+        return problem(500, "Internal error", "the ledger failed; see its logs")

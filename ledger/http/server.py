@@ -1,0 +1,95 @@
+"""The aiohttp application factory and the server entry point."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ledger.bootstrap import open_ledger
+from ledger.http.keys import SETTINGS, STORE, VIEWS, WRITER
+from ledger.http.openapi import openapi_document
+from ledger.http.problems import problem_middleware
+from ledger.http.routes import all_routes
+from ledger.http.writes import json_response
+from ledger.logs import configure_logging
+from ledger.settings import Settings
+
+log = logging.getLogger("ledger.server")
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The HTTP application; the ledger opens on startup and closes on cleanup."""
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[problem_middleware])
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_ledger)
+    routes = all_routes()
+    for route in routes:
+        app.router.add_route(route.method, route.path, route.handler)
+    document = openapi_document(routes)
+
+    async def openapi(_: web.Request) -> web.Response:
+        return json_response(document)
+
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def _ledger(app: web.Application) -> AsyncIterator[None]:
+    ledger = await open_ledger(app[SETTINGS])
+    app[STORE], app[WRITER], app[VIEWS] = ledger.store, ledger.writer, ledger.views
+    yield
+    await ledger.close()
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when the store answers; reports how far the views are behind the log."""
+    try:
+        head = await asyncio.to_thread(request.app[STORE].head)
+    except Exception as error:
+        return json_response({"status": "unavailable", "error": type(error).__name__}, 503)
+    position = request.app[VIEWS].runner.position
+    return json_response(
+        {"status": "ready", "head": head, "views": position, "lag": head - position}
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run_server(settings: Settings) -> None:
+    """Serve until SIGINT/SIGTERM. Open mode (no tokens) listens on loopback only."""
+    configure_logging(settings.log_level)
+    if not is_loopback(settings.host):
+        raise SystemExit(
+            f"refusing to listen on {settings.host}: no tokens are configured, so the ledger "
+            "runs open (anyone may write) and binds to loopback only. Use --host 127.0.0.1."
+        )
+    store = "SQLite in " + str(settings.data_dir) if settings.embedded else "PostgreSQL"
+    log.info(
+        "ledger listening in open mode (no tokens: loopback only)",
+        extra={"url": f"http://{settings.host}:{settings.port}", "store": store},
+    )
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=10,
+    )
