@@ -11,7 +11,7 @@ import msgspec
 
 from ledger.application import LedgerStore
 from ledger.domain import commands as c
-from ledger.domain import decisions
+from ledger.domain import decisions, policy
 from ledger.domain.errors import Conflict, NotFound
 from ledger.domain.events import (
     BuildRecorded,
@@ -22,7 +22,8 @@ from ledger.domain.events import (
     ReleaseCreated,
 )
 from ledger.domain.model import App, Build, Environment, Idempotency, Release, Stream, evolve
-from ledger.domain.names import app_id, build_id, environment_id, idempotency_id
+from ledger.domain.names import app_id, build_id, denials_id, environment_id, idempotency_id
+from ledger.domain.policy import Forbidden, Rules
 from ledger.schemas import BuildView, ReleaseView, WriteResult, release_view_of
 
 
@@ -33,9 +34,12 @@ class FlushFirst(Exception):
 class Session:
     """The streams a batch of commands reads and extends; saved together in one transaction."""
 
-    def __init__(self, store: LedgerStore, cache: OrderedDict[UUID, Stream]) -> None:
+    def __init__(
+        self, store: LedgerStore, cache: OrderedDict[UUID, Stream], rules: Rules | None = None
+    ) -> None:
         self.store = store
         self.cache = cache
+        self.rules = rules or Rules()
         self.pending: list[LedgerEvent] = []
         self.touched: set[UUID] = set()
 
@@ -65,6 +69,7 @@ class Decided(msgspec.Struct, kw_only=True):
     events: list[LedgerEvent]
     result: WriteResult
     replay_of: EventRef | None = None
+    refusal: Forbidden | None = None  # recorded as denied, then raised to the caller
 
 
 def release_view(release: Release) -> ReleaseView:
@@ -81,12 +86,25 @@ def handle(session: Session, cmd: c.AnyCommand, ctx: c.Context, now: datetime) -
         record = session.get(idempotency_id(key))
         if isinstance(record, Idempotency):
             return _replay(record, key, digest)
-    decided = _decide(session, cmd, ctx, now)
+    try:
+        policy.check_scope(ctx, cmd)
+        decided = _decide(session, cmd, ctx, now)
+    except Forbidden as refusal:
+        denied = decisions.deny(
+            session.get(denials_id(cmd.app, _env_of(cmd))), cmd, ctx, now, refusal.detail
+        )
+        session.record([denied])
+        result = WriteResult(position=0, event_id=denied.event_id)
+        return Decided(events=[denied], result=result, refusal=refusal)
     events = list(decided.events)
     if key is not None and events:
         events.append(_idempotency_event(key, digest, decided, cmd, ctx, now))
     session.record(events)
     return decided
+
+
+def _env_of(cmd: c.AnyCommand) -> str | None:
+    return cmd.env if isinstance(cmd, c.EnvironmentCommand) else None
 
 
 def _replay(record: Idempotency, key: str, digest: str) -> Decided:
@@ -137,8 +155,7 @@ def _require_app(session: Session, app: str) -> App:
 
 
 def _environment(session: Session, cmd: c.EnvironmentCommand) -> Environment | None:
-    state = session.get(environment_id(cmd.app, cmd.env))
-    return state if isinstance(state, Environment) else None
+    return _environment_named(session, cmd.app, cmd.env)
 
 
 def _build(session: Session, app: str, bid: str) -> Build | None:
@@ -168,21 +185,41 @@ def _decide_for_environment(
 ) -> LedgerEvent:
     env = _environment(session, cmd)
     if isinstance(cmd, c.ChangeConfig):
+        policy.check_environment(session.rules, ctx, cmd, None, None)
         return decisions.change_config(env, cmd, ctx, now)
     if isinstance(cmd, c.SetFlag):
         return decisions.set_flag(env, cmd, ctx, now)
-    if isinstance(cmd, c.Deploy):
-        build = _build(session, cmd.app, cmd.build_id)
-        return decisions.deploy(env, build, cmd, ctx, now, bid=cmd.build_id)
-    if isinstance(cmd, c.Promote):
-        source = session.get(environment_id(cmd.app, cmd.from_env))
-        bid = decisions.promoted_build(source if isinstance(source, Environment) else None, cmd)
-        return decisions.deploy(env, _build(session, cmd.app, bid), cmd, ctx, now, bid=bid)
+    if isinstance(cmd, c.Deploy | c.Promote):
+        return _deploy(session, env, cmd, ctx, now)
     if isinstance(cmd, c.ProgressRollout):
         return decisions.progress_rollout(env, cmd, ctx, now)
     if isinstance(cmd, c.ApplyMigration):
         return decisions.apply_migration(env, cmd, ctx, now)
     return _rollback(session, env, cmd, ctx, now)
+
+
+def _deploy(
+    session: Session,
+    env: Environment | None,
+    cmd: c.Deploy | c.Promote,
+    ctx: c.Context,
+    now: datetime,
+) -> LedgerEvent:
+    if isinstance(cmd, c.Promote):
+        source = _environment_named(session, cmd.app, cmd.from_env)
+        bid = decisions.promoted_build(source, cmd)
+    else:
+        bid = cmd.build_id
+    build = _build(session, cmd.app, bid)
+    first = session.rules.promotion_path.get(cmd.env)
+    earlier = _environment_named(session, cmd.app, first) if first else None
+    policy.check_environment(session.rules, ctx, cmd, build, earlier)
+    return decisions.deploy(env, build, cmd, ctx, now, bid=bid)
+
+
+def _environment_named(session: Session, app: str, env: str) -> Environment | None:
+    state = session.get(environment_id(app, env))
+    return state if isinstance(state, Environment) else None
 
 
 def _rollback(

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from msgspec import Struct
 
+from ledger.domain.policy import Rules
+
 
 class Settings(Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
@@ -21,6 +23,12 @@ class Settings(Struct, frozen=True, kw_only=True):
     snapshot_interval: int = 200
     read_wait_seconds: float = 5.0
     log_level: str = "INFO"
+    protected_envs: tuple[str, ...] = ("prod", "production")
+    promotion_path: tuple[str, ...] = ()
+    human_writes_per_minute: int = 120
+    ci_writes_per_minute: int = 0
+    system_writes_per_minute: int = 0
+    write_burst: int = 20
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -38,13 +46,41 @@ class Settings(Struct, frozen=True, kw_only=True):
             "snapshot_interval": _int(env.get("LEDGER_SNAPSHOT_INTERVAL")),
             "read_wait_seconds": _float(env.get("LEDGER_READ_WAIT_SECONDS")),
             "log_level": env.get("LEDGER_LOG_LEVEL"),
+            "protected_envs": _names(env.get("LEDGER_PROTECTED_ENVS")),
+            "promotion_path": _names(env.get("LEDGER_PROMOTION_PATH")),
+            "human_writes_per_minute": _int(env.get("LEDGER_HUMAN_WRITES_PER_MINUTE")),
+            "ci_writes_per_minute": _int(env.get("LEDGER_CI_WRITES_PER_MINUTE")),
+            "system_writes_per_minute": _int(env.get("LEDGER_SYSTEM_WRITES_PER_MINUTE")),
+            "write_burst": _int(env.get("LEDGER_WRITE_BURST")),
         }
         return cls(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
+
+    def rules(self) -> Rules:
+        """The policy: protected environments, and each env's required predecessor."""
+        path = self.promotion_path
+        return Rules(
+            protected=frozenset(self.protected_envs),
+            promotion_path=dict(zip(path[1:], path, strict=False)),
+        )
+
+    def writes_per_minute(self, kind: str) -> int:
+        """The write rate limit of a principal kind (0: unlimited)."""
+        return {
+            "human": self.human_writes_per_minute,
+            "ci": self.ci_writes_per_minute,
+            "system": self.system_writes_per_minute,
+        }.get(kind, 0)
 
     @property
     def embedded(self) -> bool:
         """True when the ledger keeps everything in SQLite files (no LEDGER_DATABASE_URL)."""
         return self.database_url is None
+
+
+def _names(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(n.strip() for n in value.split(",") if n.strip())
 
 
 def _int(value: str | None) -> int | None:

@@ -20,6 +20,7 @@ from ledger.application import LedgerStore
 from ledger.domain.commands import AnyCommand, Context
 from ledger.domain.errors import DomainError
 from ledger.domain.model import Environment, Stream, snapshot_of
+from ledger.domain.policy import Rules
 from ledger.handlers import Decided, FlushFirst, Session, handle
 from ledger.schemas import WriteResult
 
@@ -40,8 +41,16 @@ class Pending:
 class Writer:
     """The one path by which commands become stored events."""
 
-    def __init__(self, store: LedgerStore, *, batch_max: int = 256, snapshot_interval: int = 200):
+    def __init__(
+        self,
+        store: LedgerStore,
+        *,
+        batch_max: int = 256,
+        snapshot_interval: int = 200,
+        rules: Rules | None = None,
+    ) -> None:
         self.store = store
+        self.rules = rules or Rules()
         self.batch_max = batch_max
         self.snapshot_interval = snapshot_interval
         self.listeners: list[Callable[[int], None]] = []
@@ -85,7 +94,7 @@ class Writer:
             self._process(batch)
 
     def _process(self, batch: list[Pending], attempt: int = 0) -> None:
-        session = Session(self.store, self._cache)
+        session = Session(self.store, self._cache, self.rules)
         decided: list[tuple[Pending, Decided]] = []
         for pending in batch:
             try:
@@ -93,7 +102,7 @@ class Writer:
                     result = self._decide(session, pending)
                 except FlushFirst:
                     self._commit(session, decided, attempt)
-                    session, decided = Session(self.store, self._cache), []
+                    session, decided = Session(self.store, self._cache, self.rules), []
                     result = self._decide(session, pending)
             except DomainError as error:
                 pending.future.set_exception(error)
@@ -143,6 +152,9 @@ class Writer:
             pending.future.set_exception(error)
 
     def _answer(self, pending: Pending, decided: Decided, positions: dict[int, int]) -> None:
+        if decided.refusal is not None:
+            pending.future.set_exception(decided.refusal)
+            return
         result = decided.result
         if decided.events:
             result.position = max(positions[id(e)] for e in decided.events)

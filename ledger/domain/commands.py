@@ -105,3 +105,4 @@ class Context(Struct, frozen=True, kw_only=True):
     correlation_id: str | None = None
     occurred_at: datetime | None = None
     idempotency_key: str | None = None
+    scopes: frozenset[str] | None = None  # None: open mode, no policy applies

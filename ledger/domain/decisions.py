@@ -14,6 +14,7 @@ from ledger.domain.errors import Conflict, Invalid, NotFound, RollbackBlocked
 from ledger.domain.events import (
     AppCreated,
     BuildRecorded,
+    CommandDenied,
     ConfigChanged,
     FlagChanged,
     LedgerEvent,
@@ -23,7 +24,7 @@ from ledger.domain.events import (
     RolloutProgressed,
 )
 from ledger.domain.model import GOOD, App, Build, Environment, Release, Stream
-from ledger.domain.names import app_id, build_id, environment_id
+from ledger.domain.names import app_id, build_id, denials_id, environment_id
 
 E = TypeVar("E", bound=LedgerEvent)
 DEFAULT_CANARY_STEPS = (1, 10, 50, 100)
@@ -58,6 +59,25 @@ def new_event(
         correlation_id=ctx.correlation_id,
         prev_hash=stream.last_hash if stream else GENESIS,
         **fields,
+    )
+
+
+def deny(
+    denials: Stream | None, cmd: c.Command, ctx: c.Context, now: datetime, detail: str
+) -> CommandDenied:
+    """Record a refused command in the app/env's stream of denials."""
+    env = getattr(cmd, "env", None)
+    return new_event(
+        CommandDenied,
+        denials,
+        denials_id(cmd.app, env),
+        ctx,
+        now,
+        app=cmd.app,
+        env=env,
+        reason=getattr(cmd, "reason", None),
+        command=type(cmd).__name__,
+        detail=detail,
     )
 
 

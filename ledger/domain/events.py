@@ -124,6 +124,13 @@ class MigrationApplied(LedgerEvent, frozen=True, kw_only=True):
     description: str | None = None
 
 
+class CommandDenied(LedgerEvent, frozen=True, kw_only=True):
+    """A command the policy refused: attempted changes stay visible."""
+
+    command: str
+    detail: str
+
+
 class EventRef(Struct, frozen=True):
     originator_id: UUID
     originator_version: int

@@ -13,6 +13,7 @@ from ledger.domain.chain import GENESIS, event_hash
 from ledger.domain.events import (
     AppCreated,
     BuildRecorded,
+    CommandDenied,
     ConfigChanged,
     FlagChanged,
     IdempotencyRecorded,
@@ -84,6 +85,10 @@ class Idempotency(Stream, kw_only=True):
     recorded: IdempotencyRecorded
 
 
+class Denials(Stream, kw_only=True):
+    count: int = 0
+
+
 class Environment(Stream, kw_only=True):
     env: str
     releases: list[Release] = []
@@ -111,7 +116,9 @@ class Environment(Stream, kw_only=True):
 def evolve(state: Stream | None, event: LedgerEvent | Snapshot) -> Stream:
     """Apply one event to a stream's state (creating the state on the first event)."""
     if isinstance(event, Snapshot):
-        return msgspec.json.decode(event.state, type=App | Build | Idempotency | Environment)
+        return msgspec.json.decode(
+            event.state, type=App | Build | Idempotency | Denials | Environment
+        )
     new = _apply(event, state)
     new.version = event.originator_version
     new.last_hash = event_hash(event)
@@ -156,6 +163,13 @@ def _(event: BuildRecorded, state: Stream | None) -> Stream:
 @_apply.register
 def _(event: IdempotencyRecorded, state: Stream | None) -> Stream:
     return Idempotency(**_base(event), recorded=event)  # type: ignore[arg-type]
+
+
+@_apply.register
+def _(event: CommandDenied, state: Stream | None) -> Stream:
+    denials = state if isinstance(state, Denials) else Denials(**_base(event))  # type: ignore[arg-type]
+    denials.count += 1
+    return denials
 
 
 def _environment(event: LedgerEvent, state: Stream | None) -> Environment:

@@ -34,5 +34,9 @@ def build_id(app: str, build: str) -> UUID:
     return uuid5(_NAMESPACE, f"build/{app}/{build}")
 
 
+def denials_id(app: str, env: str | None) -> UUID:
+    return uuid5(_NAMESPACE, f"denied/{app}/{env or '_'}")
+
+
 def idempotency_id(key: str) -> UUID:
     return uuid5(_NAMESPACE, f"idempotency/{key}")

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from ledger.application import LedgerStore
 from ledger.settings import Settings
+from ledger.tokens import Principal, Tokens
 from ledger.writer import Writer
 
 if TYPE_CHECKING:
@@ -17,3 +18,5 @@ SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", LedgerStore)
 WRITER = web.AppKey("writer", Writer)
 VIEWS: web.AppKey[Views] = web.AppKey("views")
+TOKENS = web.AppKey("tokens", Tokens)
+PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")

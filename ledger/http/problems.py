@@ -11,11 +11,12 @@ from aiohttp import web
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from ledger.domain.errors import Conflict, DomainError, Invalid, NotFound, RollbackBlocked
+from ledger.domain.policy import Forbidden
 from ledger.schemas import FieldError, Problem
 
 log = logging.getLogger("ledger.http")
 PROBLEM_TYPE = "https://release-ledger.dev/problems/"
-_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
+_STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422}
 
 
 class Unprocessable(Exception):
@@ -28,14 +29,21 @@ class Unprocessable(Exception):
 
 
 def problem(
-    status: int, title: str, detail: str, *, errors: list[FieldError] | None = None, **extra: object
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: object,
 ) -> web.Response:
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     body = Problem(
         type=PROBLEM_TYPE + slug, title=title, status=status, detail=detail, errors=errors or []
     )
     payload = msgspec.structs.asdict(body) | extra
-    headers = {"Retry-After": "1"} if status == 503 else None
+    if status == 503:
+        headers = {"Retry-After": "1"} | (headers or {})
     return web.Response(
         body=msgspec.json.encode({k: v for k, v in payload.items() if v != []}),
         status=status,
@@ -85,7 +93,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        return problem(error.status, error.reason, error.text or error.reason)
+        kept = {k: v for k, v in error.headers.items() if k in ("WWW-Authenticate", "Retry-After")}
+        return problem(error.status, error.reason, error.text or error.reason, headers=kept)
     except Exception:
         log.exception("request failed", extra={"path": request.path})
         return problem(500, "Internal error", "the ledger failed; see its logs")

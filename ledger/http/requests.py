@@ -9,6 +9,8 @@ import msgspec
 from aiohttp import web
 
 from ledger.domain.commands import Command, Context
+from ledger.domain.events import Via
+from ledger.http.keys import PRINCIPAL
 from ledger.http.problems import Unprocessable
 
 C = TypeVar("C", bound=Command)
@@ -67,7 +69,18 @@ def header(request: web.Request, name: str) -> str | None:
 
 
 def context_from(request: web.Request) -> Context:
-    """Who is asking (open mode: the X-Ledger-Actor header, unauthenticated)."""
+    """Who is asking: the token's principal, or in open mode the X-Ledger-Actor header."""
+    principal = request[PRINCIPAL]
+    if principal is not None:
+        return Context(
+            actor=principal.name,
+            actor_kind=principal.kind,
+            authenticated=True,
+            via=_via(request),
+            correlation_id=header(request, "X-Ledger-Correlation-Id"),
+            idempotency_key=header(request, "Idempotency-Key"),
+            scopes=principal.scopes,
+        )
     kind = header(request, "X-Ledger-Actor-Kind") or "human"
     if kind not in _ACTOR_KINDS:
         raise Unprocessable("X-Ledger-Actor-Kind", f"must be one of {', '.join(_ACTOR_KINDS)}")
@@ -75,7 +88,12 @@ def context_from(request: web.Request) -> Context:
         actor=header(request, "X-Ledger-Actor") or "anonymous",
         actor_kind=kind,  # type: ignore[arg-type]
         authenticated=False,
-        via="http",
+        via=_via(request),
         correlation_id=header(request, "X-Ledger-Correlation-Id"),
         idempotency_key=header(request, "Idempotency-Key"),
     )
+
+
+def _via(request: web.Request) -> Via:
+    """The CLI says so with X-Ledger-Via: cli; everything else over HTTP is http."""
+    return "cli" if request.headers.get("X-Ledger-Via") == "cli" else "http"

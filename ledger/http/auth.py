@@ -1,0 +1,34 @@
+"""Authentication: bearer tokens when any exist, else open mode (loopback only)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ledger.http.keys import PRINCIPAL, TOKENS
+from ledger.http.problems import Handler
+
+PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/openapi.json"})
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ledger"'}
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Put the request's principal (None in open mode) under PRINCIPAL, or answer 401/403."""
+    tokens = request.app[TOKENS]
+    if request.path in PUBLIC_PATHS or not await tokens.any_active():
+        request[PRINCIPAL] = None
+        return await handler(request)
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise web.HTTPUnauthorized(text="send Authorization: Bearer <token>", headers=CHALLENGE)
+    principal = await tokens.authenticate(token.strip())
+    if principal is None:
+        raise web.HTTPUnauthorized(text="the token is unknown or revoked", headers=CHALLENGE)
+    if request.method in ("GET", "HEAD") and not _may_read(principal.scopes):
+        raise web.HTTPForbidden(text=f"{principal.name} lacks the 'read' scope")
+    request[PRINCIPAL] = principal
+    return await handler(request)
+
+
+def _may_read(scopes: frozenset[str]) -> bool:
+    return "read" in scopes or "admin" in scopes
