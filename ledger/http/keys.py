@@ -12,7 +12,7 @@ from ledger.tokens import Principal, Tokens
 from ledger.writer import Writer
 
 if TYPE_CHECKING:
-    from projections import Views
+    from projections.views import Views
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", LedgerStore)

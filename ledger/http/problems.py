@@ -64,8 +64,11 @@ def field_of(error: msgspec.ValidationError) -> str:
 def _domain_problem(error: DomainError) -> web.Response:
     status = next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 400)
     errors = [FieldError(field=error.field, message=error.detail)] if error.field else None
-    extra = {"migrations": error.migrations} if isinstance(error, RollbackBlocked) else {}
-    return problem(status, error.title, error.detail, errors=errors, **extra)
+    if isinstance(error, RollbackBlocked):
+        return problem(
+            status, error.title, error.detail, errors=errors, migrations=error.migrations
+        )
+    return problem(status, error.title, error.detail, errors=errors)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -35,7 +35,7 @@ def _write_routes() -> list[Route]:
     from ledger.http.writes import write
     from ledger.schemas import WriteResult
 
-    def r(method: str, path: str, cls: type[c.Command], summary: str, **kw: Any) -> Route:
+    def r(method: str, path: str, cls: type[c.AnyCommand], summary: str, **kw: Any) -> Route:
         renames = kw.pop("renames", {})
         return Route(
             method=method,

@@ -10,21 +10,29 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from ledger.bootstrap import open_ledger
-from ledger.http.keys import SETTINGS, STORE, VIEWS, WRITER
+from ledger.http.auth import auth_middleware
+from ledger.http.keys import SETTINGS, STORE, TOKENS, VIEWS, WRITER
 from ledger.http.openapi import openapi_document
 from ledger.http.problems import problem_middleware
+from ledger.http.ratelimit import RATE_BUCKETS, rate_limit_middleware
 from ledger.http.routes import all_routes
 from ledger.http.writes import json_response
 from ledger.logs import configure_logging
 from ledger.settings import Settings
+from ledger.tokens import Tokens
+from projections.views import open_database
 
 log = logging.getLogger("ledger.server")
 
 
 def create_app(settings: Settings) -> web.Application:
     """The HTTP application; the ledger opens on startup and closes on cleanup."""
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[problem_middleware])
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[problem_middleware, auth_middleware, rate_limit_middleware],
+    )
     app[SETTINGS] = settings
+    app[RATE_BUCKETS] = {}
     app.cleanup_ctx.append(_ledger)
     routes = all_routes()
     for route in routes:
@@ -43,6 +51,7 @@ def create_app(settings: Settings) -> web.Application:
 async def _ledger(app: web.Application) -> AsyncIterator[None]:
     ledger = await open_ledger(app[SETTINGS])
     app[STORE], app[WRITER], app[VIEWS] = ledger.store, ledger.writer, ledger.views
+    app[TOKENS] = ledger.tokens
     yield
     await ledger.close()
 
@@ -72,17 +81,30 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+async def _has_tokens(settings: Settings) -> bool:
+    database = await open_database(settings)
+    try:
+        tokens = Tokens(database)
+        await tokens.create_table()
+        return await tokens.any_active()
+    finally:
+        await database.close()
+
+
 def run_server(settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM. Open mode (no tokens) listens on loopback only."""
     configure_logging(settings.log_level)
-    if not is_loopback(settings.host):
+    secured = asyncio.run(_has_tokens(settings))
+    if not secured and not is_loopback(settings.host):
         raise SystemExit(
-            f"refusing to listen on {settings.host}: no tokens are configured, so the ledger "
-            "runs open (anyone may write) and binds to loopback only. Use --host 127.0.0.1."
+            f"refusing to listen on {settings.host}: no tokens exist, so the ledger would run "
+            "open (anyone may write). Create one with `ledger token create`, or listen on "
+            "127.0.0.1."
         )
     store = "SQLite in " + str(settings.data_dir) if settings.embedded else "PostgreSQL"
+    mode = "tokens required" if secured else "open mode: no tokens, loopback only"
     log.info(
-        "ledger listening in open mode (no tokens: loopback only)",
+        f"ledger listening ({mode})",
         extra={"url": f"http://{settings.host}:{settings.port}", "store": store},
     )
     web.run_app(

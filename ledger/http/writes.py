@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from ledger.domain.commands import Command
+from ledger.domain.commands import AnyCommand
 from ledger.http.keys import WRITER
 from ledger.http.requests import command_from, context_from
 from ledger.http.routes import Handler
@@ -20,7 +20,7 @@ def json_response(value: object, status: int = 200, **headers: str) -> web.Respo
     )
 
 
-def write(cls: type[Command], renames: dict[str, str]) -> Handler:
+def write(cls: type[AnyCommand], renames: dict[str, str]) -> Handler:
     """The handler of one write route."""
 
     async def handler(request: web.Request) -> web.Response:
