@@ -22,6 +22,7 @@ class Settings(Struct, frozen=True, kw_only=True):
     batch_max: int = 256
     snapshot_interval: int = 200
     read_wait_seconds: float = 5.0
+    body_timeout_seconds: float = 30.0
     log_level: str = "INFO"
     protected_envs: tuple[str, ...] = ("prod", "production")
     promotion_path: tuple[str, ...] = ()
@@ -45,6 +46,7 @@ class Settings(Struct, frozen=True, kw_only=True):
             "batch_max": _int(env.get("LEDGER_BATCH_MAX")),
             "snapshot_interval": _int(env.get("LEDGER_SNAPSHOT_INTERVAL")),
             "read_wait_seconds": _float(env.get("LEDGER_READ_WAIT_SECONDS")),
+            "body_timeout_seconds": _float(env.get("LEDGER_BODY_TIMEOUT_SECONDS")),
             "log_level": env.get("LEDGER_LOG_LEVEL"),
             "protected_envs": _names(env.get("LEDGER_PROTECTED_ENVS")),
             "promotion_path": _names(env.get("LEDGER_PROMOTION_PATH")),

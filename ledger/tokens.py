@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from msgspec import Struct
@@ -13,6 +15,7 @@ from ledger.domain.errors import Conflict, Invalid, NotFound
 from ledger.domain.events import ActorKind
 from ledger.domain.names import check_name
 from ledger.domain.policy import SCOPES
+from ledger.settings import Settings
 from projections.database import Database
 
 TOKENS_TABLE = """
@@ -123,6 +126,20 @@ class Tokens:
         row = await self.db.fetchrow("SELECT 1 AS one FROM ledger_tokens WHERE revoked_at IS NULL")
         self._active = (time.monotonic(), row is not None)
         return row is not None
+
+
+@asynccontextmanager
+async def open_tokens(settings: Settings) -> AsyncIterator[Tokens]:
+    """The token table of the configured store (for the CLI, which runs without a server)."""
+    from projections.views import open_database
+
+    database = await open_database(settings)
+    try:
+        tokens = Tokens(database)
+        await tokens.create_table()
+        yield tokens
+    finally:
+        await database.close()
 
 
 def _now() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -10,10 +11,13 @@ from aiohttp import web
 
 from ledger.domain.commands import Name
 from ledger.domain.errors import NotFound
-from ledger.http.keys import SETTINGS, VIEWS
+from ledger.domain.model import Environment
+from ledger.domain.names import environment_id
+from ledger.domain.secrets import fingerprint
+from ledger.http.keys import PRINCIPAL, SETTINGS, STORE, VIEWS
 from ledger.http.problems import Unprocessable
 from ledger.http.writes import json_response
-from ledger.schemas import AppList, ReleaseList
+from ledger.schemas import AppList, ReleaseList, StateView
 
 
 class _Names(msgspec.Struct, frozen=True):
@@ -69,7 +73,23 @@ async def get_state(request: web.Request) -> web.Response:
     state = await request.app[VIEWS].queries.state(app, env)
     if state is None:
         raise NotFound(f"{app}/{env} has no events")
+    principal = request[PRINCIPAL]
+    if principal is not None and (
+        "secrets:read" in principal.scopes or "admin" in principal.scopes
+    ):
+        await _reveal_secrets(request, state)
     return json_response(state)
+
+
+async def _reveal_secrets(request: web.Request, state: StateView) -> None:
+    """Plaintext secrets for secrets:read principals, where the stored value is the one shown."""
+    stored = await asyncio.to_thread(request.app[STORE].load, environment_id(state.app, state.env))
+    if not isinstance(stored, Environment):
+        return
+    for key, shown in state.config.items():
+        plain = stored.config.get(key)
+        if plain is not None and shown == fingerprint(plain):
+            state.config[key] = plain
 
 
 async def list_releases(request: web.Request) -> web.Response:

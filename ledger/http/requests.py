@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any, TypeVar
 
@@ -10,7 +11,7 @@ from aiohttp import web
 
 from ledger.domain.commands import Command, Context
 from ledger.domain.events import Via
-from ledger.http.keys import PRINCIPAL
+from ledger.http.keys import PRINCIPAL, SETTINGS
 from ledger.http.problems import Unprocessable
 
 C = TypeVar("C", bound=Command)
@@ -19,8 +20,12 @@ _ACTOR_KINDS = ("ci", "human", "system")
 
 
 async def read_object(request: web.Request) -> dict[str, Any]:
-    """The JSON object in the body (an empty body reads as {})."""
-    raw = await request.read()
+    """The JSON object in the body (an empty body reads as {}); a slow body times out (408)."""
+    try:
+        async with asyncio.timeout(request.app[SETTINGS].body_timeout_seconds):
+            raw = await request.read()
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(text="the request body did not arrive in time") from None
     if not raw.strip():
         return {}
     data = msgspec.json.decode(raw)

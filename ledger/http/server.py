@@ -19,8 +19,7 @@ from ledger.http.routes import all_routes
 from ledger.http.writes import json_response
 from ledger.logs import configure_logging
 from ledger.settings import Settings
-from ledger.tokens import Tokens
-from projections.views import open_database
+from ledger.tokens import open_tokens
 
 log = logging.getLogger("ledger.server")
 
@@ -82,13 +81,8 @@ def is_loopback(host: str) -> bool:
 
 
 async def _has_tokens(settings: Settings) -> bool:
-    database = await open_database(settings)
-    try:
-        tokens = Tokens(database)
-        await tokens.create_table()
+    async with open_tokens(settings) as tokens:
         return await tokens.any_active()
-    finally:
-        await database.close()
 
 
 def run_server(settings: Settings) -> None:
