@@ -134,11 +134,12 @@ def _idempotency_event(
 
 
 def _idempotency_key(cmd: c.AnyCommand, ctx: c.Context) -> str | None:
-    """The client's key, else (for CI) the pipeline run id scoped to the command and place."""
+    """The client's key (per actor), else for CI the pipeline run id with the command itself:
+    a retried step of a run is recorded once, its other steps each once."""
     if ctx.idempotency_key:
-        return f"key:{ctx.idempotency_key}"
+        return f"key:{ctx.actor}:{ctx.idempotency_key}"
     if ctx.actor_kind == "ci" and ctx.correlation_id and isinstance(cmd, c.EnvCommand):
-        return f"run:{ctx.correlation_id}:{type(cmd).__name__}:{cmd.app}:{cmd.env}"
+        return f"run:{ctx.correlation_id}:{_digest(cmd)}"
     return None
 
 

@@ -24,7 +24,14 @@ from ledger.domain.events import (
     RolloutProgressed,
 )
 from ledger.domain.model import GOOD, App, Build, Environment, Release, Stream
-from ledger.domain.names import app_id, build_id, denials_id, environment_id
+from ledger.domain.names import (
+    BUILD_ID_PATTERN,
+    app_id,
+    build_id,
+    check_name,
+    denials_id,
+    environment_id,
+)
 
 E = TypeVar("E", bound=LedgerEvent)
 DEFAULT_CANARY_STEPS = (1, 10, 50, 100)
@@ -98,7 +105,7 @@ def record_build(
     build: Build | None, cmd: c.RecordBuild, ctx: c.Context, now: datetime
 ) -> BuildRecorded | None:
     """A new build, or None when the same build was recorded before (idempotent)."""
-    bid = build_id_of(cmd)
+    bid = check_name(build_id_of(cmd), "build_id", BUILD_ID_PATTERN)
     fields: dict[str, Any] = {
         "build_id": bid,
         "commit": cmd.commit.lower(),
@@ -359,7 +366,10 @@ def rollback(
         cause="rollback",
         release=facts,
         restored_config=dict(past.config),
-        restored_secret_keys=tuple(past.secret_keys),
+        # a key declared secret after K stays secret: declarations are never taken back
+        restored_secret_keys=tuple(
+            sorted({*past.secret_keys, *env.secret_keys} & set(past.config))
+        ),
         forced=bool(irreversible),
         crossed_migrations=tuple(irreversible),
     )

@@ -161,3 +161,12 @@ ENVIRONMENT_EVENTS = (
     FlagChanged,
     MigrationApplied,
 )
+
+
+ENVIRONMENT_EVENTS = (
+    ConfigChanged,
+    ReleaseCreated,
+    RolloutProgressed,
+    FlagChanged,
+    MigrationApplied,
+)

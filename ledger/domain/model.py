@@ -197,9 +197,12 @@ def _add_release(
 
 
 def _supersede_older(env: Environment, version: int) -> None:
+    """A release that succeeded supersedes older good ones; a canary cut short is aborted."""
     for release in env.releases[: version - 1]:
-        if release.status in LIVE:
+        if release.status == "succeeded":
             release.status = "superseded"
+        elif release.status == "rolling_out":
+            release.status = "aborted"
 
 
 @_apply.register
