@@ -6,9 +6,11 @@ import asyncio
 from dataclasses import dataclass
 
 from ledger.application import LedgerStore
+from ledger.jetstream.publisher import Publisher
 from ledger.settings import Settings
 from ledger.tokens import Tokens
 from ledger.writer import Writer
+from projections.runner import ProjectionRunner
 from projections.views import Views, open_views
 
 
@@ -21,10 +23,13 @@ class Ledger:
     writer: Writer
     views: Views
     tokens: Tokens
+    publisher: Publisher | None = None
 
     async def close(self) -> None:
         """Finish queued writes and the current projection batch, then close the stores."""
         await asyncio.to_thread(self.writer.close)
+        if self.publisher is not None:
+            await self.publisher.close()
         await self.views.close()
         self.store.close()
 
@@ -41,12 +46,24 @@ async def open_ledger(settings: Settings, *, follow: bool = True) -> Ledger:
     views = await open_views(settings, store)
     tokens = Tokens(views.database)
     await tokens.create_table()
+    ledger = Ledger(settings=settings, store=store, writer=writer, views=views, tokens=tokens)
     if follow:
-        loop = asyncio.get_running_loop()
+        _follow(ledger)
+    return ledger
 
-        def wake(_head: int) -> None:
-            loop.call_soon_threadsafe(views.runner.wake)
 
-        writer.listeners.append(wake)
-        views.runner.start()
-    return Ledger(settings=settings, store=store, writer=writer, views=views, tokens=tokens)
+def _follow(ledger: Ledger) -> None:
+    """Start the followers of the log in this process, woken after every append."""
+    followers: list[ProjectionRunner | Publisher] = [ledger.views.runner]
+    if ledger.settings.nats_url:
+        ledger.publisher = Publisher(ledger.store, ledger.views, ledger.settings.nats_url)
+        followers.append(ledger.publisher)
+    loop = asyncio.get_running_loop()
+
+    def wake(_head: int) -> None:
+        for follower in followers:
+            loop.call_soon_threadsafe(follower.wake)
+
+    ledger.writer.listeners.append(wake)
+    for follower in followers:
+        follower.start()

@@ -12,6 +12,7 @@ from ledger.tokens import Principal, Tokens
 from ledger.writer import Writer
 
 if TYPE_CHECKING:
+    from ledger.bootstrap import Ledger
     from projections.views import Views
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -19,4 +20,5 @@ STORE = web.AppKey("store", LedgerStore)
 WRITER = web.AppKey("writer", Writer)
 VIEWS: web.AppKey[Views] = web.AppKey("views")
 TOKENS = web.AppKey("tokens", Tokens)
+LEDGER: web.AppKey[Ledger] = web.AppKey("ledger")
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")

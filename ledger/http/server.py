@@ -11,7 +11,7 @@ from aiohttp import web
 
 from ledger.bootstrap import open_ledger
 from ledger.http.auth import auth_middleware
-from ledger.http.keys import SETTINGS, STORE, TOKENS, VIEWS, WRITER
+from ledger.http.keys import LEDGER, SETTINGS, STORE, TOKENS, VIEWS, WRITER
 from ledger.http.openapi import openapi_document
 from ledger.http.problems import problem_middleware
 from ledger.http.ratelimit import RATE_BUCKETS, rate_limit_middleware
@@ -51,6 +51,7 @@ async def _ledger(app: web.Application) -> AsyncIterator[None]:
     ledger = await open_ledger(app[SETTINGS])
     app[STORE], app[WRITER], app[VIEWS] = ledger.store, ledger.writer, ledger.views
     app[TOKENS] = ledger.tokens
+    app[LEDGER] = ledger
     yield
     await ledger.close()
 
@@ -66,9 +67,16 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as error:
         return json_response({"status": "unavailable", "error": type(error).__name__}, 503)
     position = request.app[VIEWS].runner.position
-    return json_response(
-        {"status": "ready", "head": head, "views": position, "lag": head - position}
-    )
+    body: dict[str, object] = {"status": "ready", "head": head, "views": position}
+    body["lag"] = head - position
+    publisher = request.app[LEDGER].publisher
+    if publisher is not None:
+        body["nats"] = {
+            "position": publisher.position,
+            "lag": head - publisher.position,
+            "state": "failing: " + publisher.failing if publisher.failing else "publishing",
+        }
+    return json_response(body)
 
 
 def is_loopback(host: str) -> bool:

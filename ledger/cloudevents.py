@@ -1,0 +1,154 @@
+"""Ledger events as CloudEvents 1.0 (structured JSON) carrying CDEvents v0.5 data.
+
+The CDEvents type is used where one fits (a build finished, a service deployed, upgraded or
+rolled back, an environment modified); the others get a ``dev.cdeventsx.ledger-…`` type.
+Secret config values never appear: the caller passes the event already redacted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import msgspec
+
+from ledger.domain.events import (
+    AppCreated,
+    BuildRecorded,
+    CommandDenied,
+    ConfigChanged,
+    FlagChanged,
+    LedgerEvent,
+    MigrationApplied,
+    ReleaseCreated,
+    RolloutProgressed,
+)
+
+CDEVENTS_VERSION = "0.5.1"
+SOURCE = "/release-ledger"
+_EXTENSION_TYPES = {
+    AppCreated: ("app", "created"),
+    FlagChanged: ("flag", "changed"),
+    MigrationApplied: ("migration", "applied"),
+    RolloutProgressed: ("rollout", "progressed"),
+    CommandDenied: ("command", "denied"),
+    ReleaseCreated: ("release", "created"),
+}
+_META = frozenset(LedgerEvent.__struct_fields__)
+
+
+class CloudEvent(msgspec.Struct, kw_only=True, rename={"data_": "data"}):
+    """A CloudEvents 1.0 event in structured mode, with the ledger's extensions."""
+
+    specversion: str = "1.0"
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: datetime
+    datacontenttype: str = "application/json"
+    ledgerposition: int
+    ledgeractor: str
+    ledgeractorkind: str
+    ledgerkind: str
+    data_: dict[str, Any]
+
+
+def artifact_purl(app: str, digest: str) -> str:
+    """The package URL of a build's artifact (an OCI image named after the app)."""
+    return f"pkg:oci/{app}@{quote(digest, safe='')}"
+
+
+def subject_of(event: LedgerEvent) -> str:
+    return f"{event.app}/{event.env}" if event.env else event.app
+
+
+def to_cloudevent(event: LedgerEvent, position: int, kind: str, first_release: bool) -> CloudEvent:
+    """The CloudEvent of a (redacted) ledger event at a global position."""
+    cd_type, content = _cdevent_type(event, first_release)
+    context = {
+        "specversion": CDEVENTS_VERSION,
+        "id": str(event.event_id),
+        "source": f"{SOURCE}/{event.app}",
+        "type": cd_type,
+        "timestamp": _rfc3339(event.timestamp),
+    }
+    if event.correlation_id:
+        context["chainId"] = _chain_id(event.correlation_id)
+    data = {
+        "context": context,
+        "subject": {"id": subject_of(event), "source": f"{SOURCE}/{event.app}", "content": content},
+        "customData": _custom_data(event, position, kind),
+        "customDataContentType": "application/json",
+    }
+    return CloudEvent(
+        id=str(event.event_id),
+        source=f"{SOURCE}/{event.app}",
+        type=cd_type,
+        subject=subject_of(event),
+        time=event.timestamp,
+        ledgerposition=position,
+        ledgeractor=event.actor,
+        ledgeractorkind=event.actor_kind,
+        ledgerkind=kind,
+        data_=data,
+    )
+
+
+def _cdevent_type(event: LedgerEvent, first_release: bool) -> tuple[str, dict[str, Any]]:
+    if isinstance(event, BuildRecorded):
+        return "dev.cdevents.build.finished.0.3.0", {
+            "artifactId": artifact_purl(event.app, event.artifact.digest)
+        }
+    if isinstance(event, ConfigChanged):
+        return "dev.cdevents.environment.modified.0.3.0", {"name": event.env or ""}
+    if isinstance(event, ReleaseCreated) and event.release.artifact_digest:
+        predicate = {"rollback": "rolledback"}.get(event.cause)
+        predicate = predicate or ("deployed" if first_release else "upgraded")
+        return f"dev.cdevents.service.{predicate}.0.3.0", {
+            "environment": {"id": event.env or "", "source": f"{SOURCE}/{event.app}"},
+            "artifactId": artifact_purl(event.app, event.release.artifact_digest),
+        }
+    noun, verb = _EXTENSION_TYPES.get(type(event), ("event", "recorded"))
+    return f"dev.cdeventsx.ledger-{noun}.{verb}.0.1.0", _specific(event)
+
+
+def _custom_data(event: LedgerEvent, position: int, kind: str) -> dict[str, Any]:
+    return {
+        "position": position,
+        "kind": kind,
+        "app": event.app,
+        "env": event.env,
+        "actor": event.actor,
+        "actorKind": event.actor_kind,
+        "authenticated": event.authenticated,
+        "via": event.via,
+        "reason": event.reason,
+        "occurredAt": _rfc3339(event.occurred_at),
+        "correlationId": event.correlation_id,
+        "prevHash": event.prev_hash,
+        "event": type(event).__name__,
+        "data": _specific(event),
+    }
+
+
+def _specific(event: LedgerEvent) -> dict[str, Any]:
+    fields = {f: getattr(event, f) for f in event.__struct_fields__ if f not in _META}
+    data: dict[str, Any] = msgspec.to_builtins(fields)
+    return data
+
+
+def _chain_id(correlation_id: str) -> str:
+    """CDEvents chain ids are UUIDs: a pipeline run id maps to a stable one."""
+    try:
+        return str(UUID(correlation_id))
+    except ValueError:
+        from uuid import NAMESPACE_URL, uuid5
+
+        return str(uuid5(NAMESPACE_URL, f"release-ledger:run:{correlation_id}"))
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,105 @@
+"""Followers of the notification log: read batches after a stored position, handle them,
+store the new position. Woken after each append, with a polling fallback and backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+
+from ledger.application import LedgerStore
+from ledger.domain.events import LedgerEvent
+
+log = logging.getLogger("ledger.follower")
+MAX_RETRY_SECONDS = 30.0
+
+Batch = list[tuple[int, LedgerEvent]]
+
+
+class LogFollower(ABC):
+    """Runs ``handle`` on each batch of the log after ``position``, in order, until stopped."""
+
+    name = "follower"
+
+    def __init__(
+        self, store: LedgerStore, *, batch_size: int = 500, poll_seconds: float = 1.0
+    ) -> None:
+        self.store = store
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.position = 0
+        self.failing: str | None = None  # the last error, while retrying
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @abstractmethod
+    async def load_position(self) -> int:
+        """Where this follower stopped last time."""
+
+    @abstractmethod
+    async def handle(self, batch: Batch) -> None:
+        """Handle one batch; store the new position only once it is done."""
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if not self.running:
+            self._stopping = False
+            self._task = asyncio.create_task(self._follow(), name=f"ledger-{self.name}")
+
+    async def stop(self) -> None:
+        """Finish the current batch, then stop."""
+        self._stopping = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def step(self) -> int:
+        """Handle the next batch; return its size (0 at the end of the log)."""
+        batch = await asyncio.to_thread(self.read, self.position)
+        if batch:
+            await self.handle(batch)
+            self.position = batch[-1][0]
+        return len(batch)
+
+    def read(self, start: int) -> Batch:
+        """The notifications after ``start``, decoded; ids may have gaps, never wait for one."""
+        notifications = self.store.recorder.select_notifications(
+            start, self.batch_size, inclusive_of_start=False
+        )
+        batch: Batch = []
+        for notification in notifications:
+            event = self.store.mapper.to_domain_event(notification)
+            if not isinstance(event, LedgerEvent):
+                raise TypeError(f"notification {notification.id} is not a ledger event")
+            batch.append((notification.id, event))
+        return batch
+
+    async def _follow(self) -> None:
+        self.position = await self.load_position()
+        failures = 0
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                count = await self.step()
+            except Exception as error:
+                failures += 1
+                self.failing = f"{type(error).__name__}: {error}"
+                log.warning("%s failed at position %d: %s", self.name, self.position, error)
+                await self._sleep(min(self.poll_seconds * 2**failures, MAX_RETRY_SECONDS))
+                continue
+            failures, self.failing = 0, None
+            if count < self.batch_size:
+                await self._sleep(self.poll_seconds)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), seconds)

@@ -1,0 +1,1 @@
+"""NATS JetStream: publishing every ledger event, and ingest by request-reply."""
