@@ -17,6 +17,17 @@ MAX_RETRY_SECONDS = 30.0
 Batch = list[tuple[int, LedgerEvent]]
 
 
+def read_batch(store: LedgerStore, start: int, limit: int) -> Batch:
+    """The events after position ``start``, decoded; ids may have gaps, never wait for one."""
+    batch: Batch = []
+    for notification in store.recorder.select_notifications(start, limit, inclusive_of_start=False):
+        event = store.mapper.to_domain_event(notification)
+        if not isinstance(event, LedgerEvent):
+            raise TypeError(f"notification {notification.id} is not a ledger event")
+        batch.append((notification.id, event))
+    return batch
+
+
 class LogFollower(ABC):
     """Runs ``handle`` on each batch of the log after ``position``, in order, until stopped."""
 
@@ -71,17 +82,7 @@ class LogFollower(ABC):
         return len(batch)
 
     def read(self, start: int) -> Batch:
-        """The notifications after ``start``, decoded; ids may have gaps, never wait for one."""
-        notifications = self.store.recorder.select_notifications(
-            start, self.batch_size, inclusive_of_start=False
-        )
-        batch: Batch = []
-        for notification in notifications:
-            event = self.store.mapper.to_domain_event(notification)
-            if not isinstance(event, LedgerEvent):
-                raise TypeError(f"notification {notification.id} is not a ledger event")
-            batch.append((notification.id, event))
-        return batch
+        return read_batch(self.store, start, self.batch_size)
 
     async def _follow(self) -> None:
         self.position = await self.load_position()

@@ -43,7 +43,7 @@ def _operation(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
         "responses": {
             str(route.status): {
                 "description": "OK",
-                "content": {"application/json": {"schema": by_type[route.response]}},
+                "content": {route.content_type: {"schema": by_type[route.response]}},
             },
             "default": {"description": "A problem", "content": problem},
         },

@@ -9,14 +9,17 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from ledger.cloudevents import CloudEvent
 from ledger.domain.commands import Name
 from ledger.domain.errors import NotFound
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
 from ledger.domain.secrets import fingerprint
+from ledger.follower import read_batch
 from ledger.http.keys import PRINCIPAL, SETTINGS, STORE, VIEWS
 from ledger.http.problems import Unprocessable
 from ledger.http.writes import json_response
+from ledger.jetstream.messages import messages_of
 from ledger.schemas import AppList, ReleaseList, StateView
 
 
@@ -137,3 +140,28 @@ async def history(request: web.Request) -> web.Response:
     await caught_up(request)
     page = await request.app[VIEWS].queries.history(_history_query(request))
     return json_response(page)
+
+
+EVENTS_LIMIT = 1000
+
+
+async def events(request: web.Request) -> web.Response:
+    """The raw log as CloudEvents (batched JSON), for consumers that backfill over HTTP.
+
+    ``Ledger-Next-After`` is the position to pass as ``after`` next: it moves on even when a
+    page holds only bookkeeping entries that are not published."""
+    after = int_param(request, "after", 0) or 0
+    limit = min(int_param(request, "limit", 100) or 100, EVENTS_LIMIT)
+    store = request.app[STORE]
+
+    def read() -> tuple[list[CloudEvent], int]:
+        batch = read_batch(store, after, limit)
+        last = batch[-1][0] if batch else after
+        return [m.cloudevent for m in messages_of(store, batch)], last
+
+    cloudevents, last = await asyncio.to_thread(read)
+    return web.Response(
+        body=msgspec.json.encode(cloudevents),
+        content_type="application/cloudevents-batch+json",
+        headers={"Ledger-Next-After": str(last)},
+    )

@@ -21,6 +21,7 @@ class Route(Struct, frozen=True, kw_only=True):
     body: Any = None  # the command (or body) type
     response: Any = None  # the response type
     status: int = 200
+    content_type: str = "application/json"
     renames: dict[str, str] = {}
     query: tuple[str, ...] = ()
 
@@ -64,6 +65,7 @@ def _write_routes() -> list[Route]:
 
 
 def _read_routes() -> list[Route]:
+    from ledger.cloudevents import CloudEvent
     from ledger.http import reads
     from ledger.schemas import AppList, AppView, HistoryPage, ReleaseList, ReleaseView, StateView
 
@@ -130,5 +132,14 @@ def _read_routes() -> list[Route]:
             handler=reads.history,
             response=HistoryPage,
             query=history_query,
+        ),
+        Route(
+            method="GET",
+            path="/v1/events",
+            summary="The raw log as CloudEvents (Ledger-Next-After: the next `after`)",
+            handler=reads.events,
+            response=list[CloudEvent],
+            query=("after", "limit"),
+            content_type="application/cloudevents-batch+json",
         ),
     ]
