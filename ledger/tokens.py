@@ -85,8 +85,12 @@ class Tokens:
             await conn.execute(
                 "INSERT INTO ledger_tokens (name, kind, scopes, token_hash, created_at)"
                 " VALUES ($1, $2, $3, $4, $5)",
-                name, kind, ",".join(sorted(scopes)), token_hash(token), _now(),
-            )  # fmt: skip
+                name,
+                kind,
+                ",".join(sorted(scopes)),
+                token_hash(token),
+                _now(),
+            )
         self._active = (0.0, False)
         return token
 

@@ -33,8 +33,13 @@ async def status(settings: Settings) -> PublisherStatus:
         row = await views.database.fetchrow(sql.SELECT_POSITION, CHECKPOINT)
         position = 0 if row is None else int(row["position"])
         messages, error = await _stream_messages(settings.nats_url)
-        return PublisherStatus(head=head, position=position, lag=head - position,
-                               stream_messages=messages, stream_error=error)  # fmt: skip
+        return PublisherStatus(
+            head=head,
+            position=position,
+            lag=head - position,
+            stream_messages=messages,
+            stream_error=error,
+        )
     finally:
         await views.close()
         store.close()

@@ -45,15 +45,23 @@ async def _story(client: TestClient[Any, Any]) -> int:
     env = "/v1/apps/shop/envs/prod"
     await post("/v1/apps", {"name": "shop"})
     for n in (1, 2):
-        await post("/v1/apps/shop/builds", {"build_id": f"b{n}", "commit": f"abc{n}def",
-                   "artifact": {"digest": f"sha256:{n:064x}"}, "status": "succeeded"})  # fmt: skip
+        await post(
+            "/v1/apps/shop/builds",
+            {
+                "build_id": f"b{n}",
+                "commit": f"abc{n}def",
+                "artifact": {"digest": f"sha256:{n:064x}"},
+                "status": "succeeded",
+            },
+        )
     await post(f"{env}/config", {"set": {"DB_PASSWORD": SECRET, "API": "x"}, "secret": ["API"]})
     await post(f"{env}/deploys", {"build_id": "b1"})
     await post(f"{env}/deploys", {"build_id": "b2", "strategy": "canary", "steps": [10, 100]})
     await post(f"{env}/releases/3/rollout", {"status": "completed"})
     await post(f"{env}/flags/new-checkout", {"enabled": True}, "PUT")
-    await post(f"{env}/migrations", {"migration_id": "m1", "schema_version": "2",
-               "reversible": True})  # fmt: skip
+    await post(
+        f"{env}/migrations", {"migration_id": "m1", "schema_version": "2", "reversible": True}
+    )
     await post(f"{env}/config", {"set": {"DB_PASSWORD": SECRET + "-2"}})
     last = await post(f"{env}/rollback", {"to_version": 2, "reason": "errors"})
     return int(last["position"])

@@ -38,8 +38,13 @@ async def _append(ledger: Ledger, flips: range) -> int:
 
 async def _setup(ledger: Ledger) -> None:
     await ledger.writer.run(c.CreateApp(app="shop"), CI)
-    build = c.RecordBuild(app="shop", build_id="b1", commit="abc1234",
-                          artifact=Artifact(digest="sha256:" + "a" * 64), status="succeeded")  # fmt: skip
+    build = c.RecordBuild(
+        app="shop",
+        build_id="b1",
+        commit="abc1234",
+        artifact=Artifact(digest="sha256:" + "a" * 64),
+        status="succeeded",
+    )
     await ledger.writer.run(build, CI)
     await ledger.writer.run(c.Deploy(app="shop", env="prod", build_id="b1"), CI)
 
