@@ -21,10 +21,10 @@ from ledger.domain.events import (
     LedgerEvent,
     ReleaseCreated,
 )
-from ledger.domain.model import App, Build, Environment, Idempotency, Release, Stream, evolve
+from ledger.domain.model import App, Build, Environment, Idempotency, Stream, evolve
 from ledger.domain.names import app_id, build_id, denials_id, environment_id, idempotency_id
 from ledger.domain.policy import Forbidden, Rules
-from ledger.schemas import BuildView, ReleaseView, WriteResult, release_view_of
+from ledger.schemas import BuildView, WriteResult, release_view_of
 
 
 class FlushFirst(Exception):
@@ -70,12 +70,6 @@ class Decided(msgspec.Struct, kw_only=True):
     result: WriteResult
     replay_of: EventRef | None = None
     refusal: Forbidden | None = None  # recorded as denied, then raised to the caller
-
-
-def release_view(release: Release) -> ReleaseView:
-    fields = msgspec.structs.asdict(release)
-    del fields["event_version"], fields["steps"]
-    return ReleaseView(**fields)
 
 
 def handle(session: Session, cmd: c.AnyCommand, ctx: c.Context, now: datetime) -> Decided:

@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from msgspec import Struct
 
 from ledger.domain.events import ActorKind, ConfigChanged, ReleaseCreated, ReleaseStatus, Via
+from ledger.domain.model import Release
 
 
 class ReleaseView(Struct, kw_only=True):
@@ -141,3 +143,10 @@ def release_view_of(event: ConfigChanged | ReleaseCreated) -> ReleaseView:
         cause=event.cause if isinstance(event, ReleaseCreated) else "config",
         promoted_from=r.promoted_from,
     )
+
+
+def release_view(release: Release) -> ReleaseView:
+    """A release of the domain model as clients see it."""
+    fields = msgspec.structs.asdict(release)
+    del fields["event_version"], fields["steps"]
+    return ReleaseView(**fields)

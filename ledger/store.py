@@ -95,16 +95,15 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
 def position_of(recorder: Any, originator_id: UUID, version: int) -> int | None:
     """The global position (notification id) of one stored event."""
     table = recorder.events_table_name
+    where = "WHERE originator_id={0} AND originator_version={0}"
     if recorder.__class__.__module__.endswith("sqlite"):
-        sql = f"SELECT rowid FROM {table} WHERE originator_id=? AND originator_version=?"
+        sql = f"SELECT rowid AS position FROM {table} " + where.format("?")
         key: object = originator_id.hex
     else:
         table = f"{recorder.datastore.schema}.{table}"
-        sql = (
-            f"SELECT notification_id FROM {table} WHERE originator_id=%s AND originator_version=%s"
-        )
+        sql = f"SELECT notification_id AS position FROM {table} " + where.format("%s")
         key = originator_id
     with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute(sql, (key, version))
         row = cursor.fetchone()
-    return None if row is None else int(cast(Any, row)[0])
+    return None if row is None else int(cast(Any, row)["position"])

@@ -91,7 +91,14 @@ class Writer:
                     self._queue.put(None)
                     break
                 batch.append(item)
-            self._process(batch)
+            try:
+                self._process(batch)
+            except Exception as error:  # the writer thread must outlive any one batch
+                log.exception("batch failed")
+                self._cache.clear()
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_exception(error)
 
     def _process(self, batch: list[Pending], attempt: int = 0) -> None:
         session = Session(self.store, self._cache, self.rules)

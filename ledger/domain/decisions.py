@@ -367,9 +367,7 @@ def rollback(
         release=facts,
         restored_config=dict(past.config),
         # a key declared secret after K stays secret: declarations are never taken back
-        restored_secret_keys=tuple(
-            sorted({*past.secret_keys, *env.secret_keys} & set(past.config))
-        ),
+        restored_secret_keys=tuple(sorted({*past.secret_keys, *env.secret_keys})),
         forced=bool(irreversible),
         crossed_migrations=tuple(irreversible),
     )

@@ -211,7 +211,8 @@ def _(event: ConfigChanged, state: Stream | None) -> Stream:
     for key in event.unset:
         env.config.pop(key, None)
     env.config.update(event.set)
-    env.secret_keys = sorted({*env.secret_keys, *event.secret_keys} - set(event.unset))
+    # declarations are never taken back: a key once secret stays secret, even unset and set again
+    env.secret_keys = sorted({*env.secret_keys, *event.secret_keys})
     env.config_version = env.latest_config_version = event.release.config_version
     _add_release(env, event.release, "config", event)
     return env
@@ -222,7 +223,7 @@ def _(event: ReleaseCreated, state: Stream | None) -> Stream:
     env = _environment(event, state)
     if event.restored_config is not None:
         env.config = dict(event.restored_config)
-        env.secret_keys = sorted(event.restored_secret_keys or ())
+        env.secret_keys = sorted({*env.secret_keys, *(event.restored_secret_keys or ())})
     env.config_version = event.release.config_version
     _add_release(env, event.release, event.cause, event)
     return env

@@ -33,12 +33,16 @@ def redact(config: dict[str, str], declared: Iterable[str]) -> dict[str, str]:
     return {k: fingerprint(v) if is_secret(k, secret) else v for k, v in config.items()}
 
 
-def redact_event(event: E, declared_before: Iterable[str]) -> E:
-    """A copy of the event with each secret config value it carries replaced by its fingerprint."""
+def redact_event(event: E, secret_keys: Iterable[str]) -> E:
+    """A copy of the event with the config values of secret keys replaced by fingerprints.
+
+    ``secret_keys`` are the keys declared secret once the event applies; keys the event itself
+    declares secret, and keys matching a secret pattern, are redacted too.
+    """
     if isinstance(event, ConfigChanged):
-        secret = {*declared_before, *event.secret_keys}
+        secret = {*secret_keys, *event.secret_keys}
         return msgspec.structs.replace(event, set=redact(event.set, secret))
     if isinstance(event, ReleaseCreated) and event.restored_config is not None:
-        restored = redact(event.restored_config, event.restored_secret_keys or ())
-        return msgspec.structs.replace(event, restored_config=restored)
+        secret = {*secret_keys, *(event.restored_secret_keys or ())}
+        return msgspec.structs.replace(event, restored_config=redact(event.restored_config, secret))
     return event

@@ -21,7 +21,13 @@ from hypothesis.stateful import (
 from ledger.domain import commands as c
 from ledger.domain.chain import GENESIS, event_hash
 from ledger.domain.errors import Conflict, DomainError
-from ledger.domain.events import Artifact, LedgerEvent, ReleaseCreated, RolloutProgressed
+from ledger.domain.events import (
+    Artifact,
+    ConfigChanged,
+    LedgerEvent,
+    ReleaseCreated,
+    RolloutProgressed,
+)
 from ledger.domain.model import GOOD, Environment, evolve, fold, snapshot_of
 
 APP = "shop"
@@ -226,10 +232,16 @@ class LedgerMachine(RuleBasedStateMachine):
                     assert (env.env, release.version) in self.ever_succeeded, release
 
     @invariant()
-    def secret_keys_are_keys_of_the_config(self) -> None:
+    def secret_declarations_are_never_taken_back(self) -> None:
         for env in self.environments():
             assert env.secret_keys == sorted(set(env.secret_keys))
-            assert set(env.secret_keys) <= set(env.config)
+            declared = {
+                k
+                for e in self.ledger.events
+                if isinstance(e, ConfigChanged) and e.env == env.env
+                for k in e.secret_keys
+            }
+            assert declared <= set(env.secret_keys)
 
     @invariant()
     def the_newest_event_links_to_its_streams_previous_event(self) -> None:

@@ -28,11 +28,12 @@ def test_the_config_is_exactly_k_config(given, when, then) -> None:
     assert then.environment().config_version == 1
 
 
-def test_a_secret_added_after_k_leaves_with_its_declaration(given, when, then) -> None:
+def test_a_secret_added_after_k_leaves_but_its_declaration_stays(given, when, then) -> None:
+    """Declarations are never taken back: set again later, the key is still secret."""
     given.config({"API_URL": "https://a"}).releases("b1")
     given.config({"LICENSE": "l-123"}, secret=["LICENSE"])
     when.rollback(to=2)
-    assert then.environment().secret_keys == []
+    assert then.environment().secret_keys == ["LICENSE"]
     assert "LICENSE" not in then.environment().config
 
 

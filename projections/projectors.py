@@ -1,0 +1,180 @@
+"""Projectors: pure functions from events to the changes they make in the views.
+
+Environments are projected by the domain's own ``evolve``, so current release, statuses and
+secret keys follow the domain rules exactly; each secret value an event brings is replaced by
+its fingerprint right after, by the keys the domain holds secret then, so a secret's
+plaintext never enters a view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ledger.domain.events import (
+    ENVIRONMENT_EVENTS,
+    AppCreated,
+    BuildRecorded,
+    CommandDenied,
+    ConfigChanged,
+    FlagChanged,
+    LedgerEvent,
+    MigrationApplied,
+    ReleaseCreated,
+    RolloutProgressed,
+)
+from ledger.domain.model import LIVE, Environment, Release, evolve
+from ledger.domain.secrets import fingerprint, is_secret, redact_event
+from ledger.schemas import AppView, FlagView, HistoryItem, ReleaseView, StateView, release_view
+from projections.summaries import summarize
+
+EnvKey = tuple[str, str]
+ReleaseKey = tuple[str, str, int]
+
+KINDS: dict[type[LedgerEvent], str] = {
+    AppCreated: "app",
+    BuildRecorded: "build",
+    ConfigChanged: "config",
+    FlagChanged: "flag",
+    RolloutProgressed: "rollout",
+    MigrationApplied: "migration",
+    CommandDenied: "denied",
+}
+META_FIELDS = frozenset(LedgerEvent.__struct_fields__)
+
+
+def kind_of(event: LedgerEvent) -> str | None:
+    """The history kind of an event; None for bookkeeping events that history leaves out."""
+    if isinstance(event, ReleaseCreated):
+        return event.cause
+    return KINDS.get(type(event))
+
+
+def config_brought_by(event: LedgerEvent) -> dict[str, str]:
+    """The config values an event puts into its environment."""
+    if isinstance(event, ConfigChanged):
+        return event.set
+    if isinstance(event, ReleaseCreated) and event.restored_config is not None:
+        return event.restored_config
+    return {}
+
+
+def redact_state(state: Environment, event: LedgerEvent, secret_before: list[str]) -> None:
+    """Fingerprint the secret values the event brought in and those of keys it made secret.
+
+    Every other value is already as shown: plaintext, or fingerprinted by an earlier event.
+    """
+    brought = config_brought_by(event)
+    if not brought and state.secret_keys == secret_before:
+        return
+    for key, value in state.config.items():
+        if is_secret(key, state.secret_keys) and (
+            key in brought or not is_secret(key, secret_before)
+        ):
+            state.config[key] = fingerprint(value)
+
+
+def evolve_environment(
+    before: Environment | None, event: LedgerEvent
+) -> tuple[Environment, list[Release]]:
+    """The environment after an event, and the releases whose row the event changed."""
+    releases = before.releases if before else []
+    live = {r.version: (r.status, r.rollout_percent) for r in releases if r.status in LIVE}
+    count = len(releases)
+    after = evolve(before, event)
+    assert isinstance(after, Environment)
+    changed = [
+        r
+        for r in after.releases[:count]
+        if r.version in live and live[r.version] != (r.status, r.rollout_percent)
+    ]
+    return after, changed + after.releases[count:]
+
+
+def state_view(state: Environment, position: int) -> StateView:
+    """What a client sees of an environment (its config already redacted)."""
+    current = state.current()
+    return StateView(
+        app=state.app,
+        env=state.env,
+        release=release_view(current) if current else None,
+        config=dict(state.config),
+        flags={n: FlagView(enabled=f.enabled, rollout_percent=f.rollout_percent)
+               for n, f in state.flags.items()},
+        schema_version=state.schema_version,
+        position=position,
+        config_version=state.config_version,
+        updated_at=state.updated_at,
+    )  # fmt: skip
+
+
+def event_data(event: LedgerEvent) -> dict[str, Any]:
+    """The fields that are specific to the event's type, as JSON-ready values."""
+    fields = {f: getattr(event, f) for f in event.__struct_fields__ if f not in META_FIELDS}
+    data: dict[str, Any] = msgspec.to_builtins(fields)
+    return data
+
+
+def history_item(event: LedgerEvent, position: int, kind: str, summary: str) -> HistoryItem:
+    """One line of the change history."""
+    return HistoryItem(
+        position=position,
+        event_id=event.event_id,
+        app=event.app,
+        env=event.env,
+        kind=kind,
+        actor=event.actor,
+        actor_kind=event.actor_kind,
+        via=event.via,
+        summary=summary,
+        reason=event.reason,
+        recorded_at=event.timestamp,
+        data=event_data(event),
+        correlation_id=event.correlation_id,
+    )
+
+
+class ViewChanges:
+    """What a batch of events changes in the views, worked out without I/O.
+
+    ``states`` must hold the projected state of every environment the batch touches that
+    already has one; it is updated in place.
+    """
+
+    def __init__(self, states: dict[EnvKey, Environment]) -> None:
+        self.states = states
+        self.apps: list[tuple[AppView, int]] = []
+        self.envs: dict[EnvKey, int] = {}
+        self.releases: dict[ReleaseKey, ReleaseView] = {}
+        self.history: list[HistoryItem] = []
+
+    def apply(self, event: LedgerEvent, position: int) -> None:
+        """Add the changes one event (at its global position) makes."""
+        kind = kind_of(event)
+        if kind is None:
+            return
+        if isinstance(event, ENVIRONMENT_EVENTS) and event.env is not None:
+            self._apply_to_environment(event, (event.app, event.env), position, kind)
+            return
+        if isinstance(event, AppCreated):
+            app = AppView(name=event.app, description=event.description, created_at=event.timestamp)
+            self.apps.append((app, position))
+        self.history.append(history_item(event, position, kind, summarize(event)))
+
+    def _apply_to_environment(
+        self, event: LedgerEvent, key: EnvKey, position: int, kind: str
+    ) -> None:
+        before = self.states.get(key)
+        secret_before = list(before.secret_keys) if before else []
+        summary = summarize(event, before)  # before evolving: evolve changes the state in place
+        # The domain's own rules, fed the event as stored; the plaintext values it brings are
+        # replaced at once, by the secret keys the domain holds after it (nothing awaits here).
+        after, releases = evolve_environment(before, event)
+        redact_state(after, event, secret_before)
+        self.states[key] = after
+        self.envs[key] = position
+        for release in releases:
+            self.releases[(*key, release.version)] = release_view(release)
+        shown = redact_event(event, after.secret_keys)
+        self.history.append(history_item(shown, position, kind, summary))

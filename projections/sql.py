@@ -1,0 +1,123 @@
+"""The views' tables and the statements that write them: one set for PostgreSQL and SQLite.
+
+JSON is stored as TEXT and timestamps as fixed-width ISO-8601 UTC text, so both sort and
+compare the same way in both databases.
+"""
+
+from __future__ import annotations
+
+TRACKING = "ledger_view_tracking"
+APPS = "ledger_view_apps"
+STATE = "ledger_view_state"
+RELEASES = "ledger_view_releases"
+HISTORY = "ledger_view_history"
+VIEW_TABLES = (APPS, STATE, RELEASES, HISTORY)
+"""The tables a rebuild clears (tracking is reset, not cleared)."""
+
+TABLES = (
+    f"""CREATE TABLE IF NOT EXISTS {TRACKING} (
+        name TEXT PRIMARY KEY,
+        position BIGINT NOT NULL
+    )""",
+    f"""CREATE TABLE IF NOT EXISTS {APPS} (
+        name TEXT PRIMARY KEY,
+        description TEXT,
+        created_at TEXT NOT NULL,
+        position BIGINT NOT NULL
+    )""",
+    f"""CREATE TABLE IF NOT EXISTS {STATE} (
+        app TEXT NOT NULL,
+        env TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        updated_at TEXT,
+        release TEXT,
+        config TEXT NOT NULL,
+        flags TEXT NOT NULL,
+        schema_version TEXT,
+        config_version INTEGER NOT NULL,
+        environment TEXT NOT NULL,
+        PRIMARY KEY (app, env)
+    )""",
+    f"""CREATE TABLE IF NOT EXISTS {RELEASES} (
+        app TEXT NOT NULL,
+        env TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        build_id TEXT,
+        commit_sha TEXT,
+        artifact_digest TEXT,
+        config_version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        rollout_percent INTEGER NOT NULL,
+        strategy TEXT NOT NULL,
+        cause TEXT NOT NULL,
+        rollback_of INTEGER,
+        promoted_from TEXT,
+        description TEXT,
+        actor TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (app, env, version)
+    )""",
+    f"""CREATE TABLE IF NOT EXISTS {HISTORY} (
+        position BIGINT PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        app TEXT NOT NULL,
+        env TEXT,
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        actor_kind TEXT NOT NULL,
+        via TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        reason TEXT,
+        recorded_at TEXT NOT NULL,
+        correlation_id TEXT,
+        data TEXT NOT NULL
+    )""",
+    f"CREATE INDEX IF NOT EXISTS {HISTORY}_app ON {HISTORY} (app, env, position DESC)",
+    f"CREATE INDEX IF NOT EXISTS {HISTORY}_kind ON {HISTORY} (kind, position DESC)",
+    f"CREATE INDEX IF NOT EXISTS {HISTORY}_actor ON {HISTORY} (actor, position DESC)",
+    f"CREATE INDEX IF NOT EXISTS {HISTORY}_recorded_at ON {HISTORY} (recorded_at, position)",
+)
+
+SCHEMA: dict[str, tuple[str, ...]] = {
+    # Replicas may start together: one at a time creates the tables (CREATE TABLE IF NOT
+    # EXISTS alone can still fail on a race in PostgreSQL).
+    "postgres": ("SELECT pg_advisory_xact_lock(7204611553)", *TABLES),
+    "sqlite": TABLES,
+}
+
+START_TRACKING = (
+    f"INSERT INTO {TRACKING} (name, position) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING"
+)
+SELECT_POSITION = f"SELECT position FROM {TRACKING} WHERE name = $1"
+ADVANCE_POSITION = f"UPDATE {TRACKING} SET position = $2 WHERE name = $1 AND position = $3"
+RESET_POSITION = f"UPDATE {TRACKING} SET position = 0 WHERE name = $1"
+
+SELECT_ENVIRONMENT = f"SELECT environment FROM {STATE} WHERE app = $1 AND env = $2"
+
+UPSERT_APP = f"""
+    INSERT INTO {APPS} (name, description, created_at, position) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (name) DO UPDATE SET description = excluded.description,
+        created_at = excluded.created_at, position = excluded.position"""
+
+UPSERT_STATE = f"""
+    INSERT INTO {STATE} (app, env, position, updated_at, release, config, flags,
+        schema_version, config_version, environment)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    ON CONFLICT (app, env) DO UPDATE SET position = excluded.position,
+        updated_at = excluded.updated_at, release = excluded.release,
+        config = excluded.config, flags = excluded.flags,
+        schema_version = excluded.schema_version, config_version = excluded.config_version,
+        environment = excluded.environment"""
+
+UPSERT_RELEASE = f"""
+    INSERT INTO {RELEASES} (app, env, version, build_id, commit_sha, artifact_digest,
+        config_version, status, rollout_percent, strategy, cause, rollback_of, promoted_from,
+        description, actor, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+    ON CONFLICT (app, env, version) DO UPDATE SET status = excluded.status,
+        rollout_percent = excluded.rollout_percent"""
+
+INSERT_HISTORY = f"""
+    INSERT INTO {HISTORY} (position, event_id, app, env, kind, actor, actor_kind, via,
+        summary, reason, recorded_at, correlation_id, data)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"""

@@ -1,0 +1,65 @@
+"""The view store: writes each batch of view changes with the new position in one transaction."""
+
+from __future__ import annotations
+
+from ledger.domain.model import Environment
+from projections import sql
+from projections.database import Database
+from projections.projectors import EnvKey, ViewChanges
+from projections.rows import app_row, environment_of, history_row, release_row, state_row
+
+TRACKING_NAME = "views"
+
+
+class PositionConflict(Exception):
+    """Another runner moved the views on since this one read its position."""
+
+
+class ViewStore:
+    """The only writer of the ledger_view_ tables."""
+
+    def __init__(self, database: Database, name: str = TRACKING_NAME) -> None:
+        self.database = database
+        self.name = name
+
+    async def create_tables(self) -> None:
+        """Create the tables and the tracking row when missing."""
+        async with self.database.transaction() as conn:
+            for statement in sql.SCHEMA[self.database.backend]:
+                await conn.execute(statement)
+            await conn.execute(sql.START_TRACKING, self.name)
+
+    async def position(self) -> int:
+        """The position of the last event applied to the views (0 before any)."""
+        row = await self.database.fetchrow(sql.SELECT_POSITION, self.name)
+        return 0 if row is None else int(row["position"])
+
+    async def environment(self, key: EnvKey) -> Environment | None:
+        """The projected (redacted) state of an environment, as last written."""
+        row = await self.database.fetchrow(sql.SELECT_ENVIRONMENT, *key)
+        return None if row is None else environment_of(row)
+
+    async def write(self, changes: ViewChanges, start: int, end: int) -> None:
+        """Apply a batch's changes and move the position from start to end, atomically."""
+        async with self.database.transaction() as conn:
+            # First, so that a second runner waits here for the first one's batch, then fails.
+            if await conn.execute(sql.ADVANCE_POSITION, self.name, end, start) != 1:
+                raise PositionConflict(f"the views are no longer at position {start}")
+            if changes.apps:
+                await conn.executemany(sql.UPSERT_APP, [app_row(*a) for a in changes.apps])
+            if changes.envs:
+                rows = [state_row(k, p, changes.states[k]) for k, p in changes.envs.items()]
+                await conn.executemany(sql.UPSERT_STATE, rows)
+            if changes.releases:
+                rows = [release_row(k[:2], r) for k, r in changes.releases.items()]
+                await conn.executemany(sql.UPSERT_RELEASE, rows)
+            if changes.history:
+                rows = [history_row(item) for item in changes.history]
+                await conn.executemany(sql.INSERT_HISTORY, rows)
+
+    async def clear(self) -> None:
+        """Empty every view and reset the position to 0 (before a rebuild)."""
+        async with self.database.transaction() as conn:
+            for table in sql.VIEW_TABLES:
+                await conn.execute(f"DELETE FROM {table}")
+            await conn.execute(sql.RESET_POSITION, self.name)

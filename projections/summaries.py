@@ -1,0 +1,133 @@
+"""One-line human summaries of events, for history, feeds and chatops."""
+
+from __future__ import annotations
+
+import re
+from functools import singledispatch
+
+from ledger.domain.events import (
+    AppCreated,
+    BuildRecorded,
+    CommandDenied,
+    ConfigChanged,
+    FlagChanged,
+    LedgerEvent,
+    MigrationApplied,
+    ReleaseCreated,
+    RolloutProgressed,
+)
+from ledger.domain.model import Environment
+from ledger.domain.secrets import fingerprint, is_secret
+
+SHORT_COMMIT = 7
+MAX_LISTED_KEYS = 10
+
+
+def short(commit: str | None) -> str:
+    """A commit as people read it: the first 7 characters, in parentheses after a space."""
+    return f" ({commit[:SHORT_COMMIT]})" if commit else ""
+
+
+@singledispatch
+def summarize(event: LedgerEvent, before: Environment | None = None) -> str:
+    """One line saying who did what where; ``before`` is the environment the event changed."""
+    where = f"{event.app} {event.env}" if event.env else event.app
+    return f"{event.actor} recorded {type(event).__name__} in {where}"
+
+
+@summarize.register
+def _(event: AppCreated, before: Environment | None = None) -> str:
+    return f"{event.actor} created app {event.app}"
+
+
+@summarize.register
+def _(event: BuildRecorded, before: Environment | None = None) -> str:
+    facts = f"({event.commit[:SHORT_COMMIT]}, {event.status})"
+    return f"{event.actor} recorded build {event.build_id} of {event.app} {facts}"
+
+
+@summarize.register
+def _(event: ReleaseCreated, before: Environment | None = None) -> str:
+    r = event.release
+    if event.cause == "rollback":
+        forced = ""
+        if event.forced:
+            forced = f", forced past irreversible {', '.join(event.crossed_migrations)}"
+        reason = f": {event.reason}" if event.reason else ""
+        return (
+            f"{event.actor} rolled back {event.app} {event.env} to v{r.rollback_of} "
+            f"(as v{r.version}{forced}){reason}"
+        )
+    release = f"{event.app} v{r.version}{short(r.commit)}"
+    if event.cause == "promote":
+        return f"{event.actor} promoted {release} from {r.promoted_from} to {event.env}"
+    canary = f" — canary {r.rollout_percent}%" if r.strategy == "canary" else ""
+    return f"{event.actor} deployed {release} to {event.env}{canary}"
+
+
+@summarize.register
+def _(event: RolloutProgressed, before: Environment | None = None) -> str:
+    release = f"{event.app} {event.env} v{event.version}"
+    if event.status == "rolling_out":
+        return f"{event.actor} moved {release} to {event.percent}%"
+    if event.status == "succeeded":
+        return f"{event.actor} completed the rollout of {release}"
+    if event.status == "aborted":
+        return f"{event.actor} aborted the rollout of {release}"
+    return f"{event.actor} marked the rollout of {release} as {event.status}"
+
+
+@summarize.register
+def _(event: FlagChanged, before: Environment | None = None) -> str:
+    state = "on" if event.enabled else "off"
+    if event.enabled and event.rollout_percent is not None:
+        state = f"on for {event.rollout_percent}%"
+    return f"{event.actor} turned flag {event.flag} {state} in {event.app} {event.env}"
+
+
+@summarize.register
+def _(event: MigrationApplied, before: Environment | None = None) -> str:
+    kind = "reversible" if event.reversible else "irreversible"
+    return (
+        f"{event.actor} applied migration {event.migration_id} to {event.app} {event.env} "
+        f"(schema {event.schema_version}, {kind})"
+    )
+
+
+@summarize.register
+def _(event: CommandDenied, before: Environment | None = None) -> str:
+    what = re.sub(r"(?<!^)(?=[A-Z])", " ", event.command).lower()
+    where = f"{event.app} {event.env}" if event.env else event.app
+    return f"{event.actor} was denied {what} in {where}: {event.detail}"
+
+
+@summarize.register
+def _(event: ConfigChanged, before: Environment | None = None) -> str:
+    changes = config_changes(event, before)
+    count = f"{len(changes)} config key{'' if len(changes) == 1 else 's'}"
+    listed = ", ".join(changes[:MAX_LISTED_KEYS])
+    if len(changes) > MAX_LISTED_KEYS:
+        listed += f", … ({len(changes) - MAX_LISTED_KEYS} more)"
+    where = f"{event.app} {event.env} (v{event.release.version})"
+    return f"{count} changed in {where}: {listed}"
+
+
+def config_changes(event: ConfigChanged, before: Environment | None) -> list[str]:
+    """Keys added (+), changed (~) and removed (-), by name only; values are never shown.
+
+    ``before`` shows secret values as fingerprints; the event's values may be either.
+    """
+    old = before.config if before else {}
+    newly_secret = newly_secret_keys(event, before)
+    added = sorted(k for k in event.set if k not in old)
+    changed = {k for k, v in event.set.items() if k in old and old[k] not in (v, fingerprint(v))}
+    changed |= newly_secret - set(added)
+    marks = [f"+{k}" for k in added]
+    marks += [f"~{k} (now secret)" if k in newly_secret else f"~{k}" for k in sorted(changed)]
+    return marks + [f"-{k}" for k in sorted(event.unset)]
+
+
+def newly_secret_keys(event: ConfigChanged, before: Environment | None) -> set[str]:
+    """Keys the event declares secret that were not secret before (by declaration or name)."""
+    declared = before.secret_keys if before else []
+    return {k for k in event.secret_keys if not is_secret(k, declared)}

@@ -1,0 +1,131 @@
+"""Each event reads as one line a person understands: who did what, where."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.domain.model import Environment, evolve
+from ledger.domain.secrets import fingerprint
+from projections.summaries import summarize
+
+
+def test_a_deploy_names_the_release_the_short_commit_and_the_environment(events) -> None:
+    assert summarize(events.release("prod", 42)) == "ci-bot deployed shop v42 (a1b2c3d) to prod"
+
+
+def test_a_canary_deploy_shows_its_first_step(events) -> None:
+    event = events.release("prod", 42, steps=(1, 10, 50, 100))
+    assert summarize(event) == "ci-bot deployed shop v42 (a1b2c3d) to prod — canary 1%"
+
+
+def test_a_rollback_names_target_new_version_and_reason(events) -> None:
+    event = events.release(
+        "prod", 43, cause="rollback", rollback_of=40, actor="alice", reason="payment errors"
+    )
+    assert summarize(event) == "alice rolled back shop prod to v40 (as v43): payment errors"
+
+
+def test_a_forced_rollback_names_the_irreversible_migrations_it_crossed(events) -> None:
+    event = events.release(
+        "prod", 43, cause="rollback", rollback_of=40, actor="alice", reason="bad", crossed=("m7",)
+    )
+    assert summarize(event) == (
+        "alice rolled back shop prod to v40 (as v43, forced past irreversible m7): bad"
+    )
+
+
+def test_a_promotion_names_both_environments(events) -> None:
+    event = events.release("prod", 7, cause="promote", promoted_from="staging")
+    assert summarize(event) == "ci-bot promoted shop v7 (a1b2c3d) from staging to prod"
+
+
+@pytest.mark.parametrize(
+    ("enabled", "percent", "expected"),
+    [
+        (True, 25, "bob turned flag new-checkout on for 25% in shop prod"),
+        (True, None, "bob turned flag new-checkout on in shop prod"),
+        (False, None, "bob turned flag new-checkout off in shop prod"),
+    ],
+)
+def test_a_flag_flip(events, enabled: bool, percent: int | None, expected: str) -> None:
+    assert summarize(events.flag("prod", "new-checkout", enabled, percent)) == expected
+
+
+def test_a_build(events) -> None:
+    assert summarize(events.build("b1")) == "ci-bot recorded build b1 of shop (a1b2c3d, succeeded)"
+
+
+@pytest.mark.parametrize(
+    ("reversible", "expected"),
+    [
+        (False, "ci-bot applied migration m7 to shop prod (schema 42, irreversible)"),
+        (True, "ci-bot applied migration m7 to shop prod (schema 42, reversible)"),
+    ],
+)
+def test_a_migration(events, reversible: bool, expected: str) -> None:
+    assert summarize(events.migration("prod", "m7", "42", reversible)) == expected
+
+
+@pytest.mark.parametrize(
+    ("percent", "status", "expected"),
+    [
+        (50, "rolling_out", "ci-bot moved shop prod v42 to 50%"),
+        (100, "succeeded", "ci-bot completed the rollout of shop prod v42"),
+        (0, "aborted", "ci-bot aborted the rollout of shop prod v42"),
+        (0, "failed", "ci-bot marked the rollout of shop prod v42 as failed"),
+    ],
+)
+def test_a_rollout_step(events, percent: int, status: str, expected: str) -> None:
+    assert summarize(events.rollout("prod", 42, percent, status)) == expected
+
+
+def test_an_app(events) -> None:
+    assert summarize(events.app(actor="alice")) == "alice created app shop"
+
+
+def test_a_denied_command_says_who_was_refused_what_and_why(events) -> None:
+    event = events.denied("prod", "ChangeConfig", "prod is protected")
+    assert summarize(event) == "bob was denied change config in shop prod: prod is protected"
+
+
+def _staging(events, config: dict[str, str], secret: tuple[str, ...] = ()) -> Environment:
+    state = evolve(None, events.config("staging", 1, 1, set=config, secret=secret))
+    assert isinstance(state, Environment)
+    return state
+
+
+def test_a_config_change_lists_keys_added_changed_and_removed(events) -> None:
+    before = _staging(events, {"TIMEOUT": "5", "OLD_KEY": "x", "SAME": "1"})
+    event = events.config(
+        "staging", 17, 2, set={"FEATURE_X": "on", "TIMEOUT": "10", "SAME": "1"}, unset=("OLD_KEY",)
+    )
+    assert summarize(event, before) == (
+        "3 config keys changed in shop staging (v17): +FEATURE_X, ~TIMEOUT, -OLD_KEY"
+    )
+
+
+def test_a_secret_key_shows_by_name_never_by_value(events) -> None:
+    event = events.config("staging", 1, 1, set={"DB_PASSWORD": "hunter2-secret"})
+    assert summarize(event, None) == "1 config key changed in shop staging (v1): +DB_PASSWORD"
+
+
+def test_a_secret_that_keeps_its_value_is_not_listed_as_changed(events) -> None:
+    before = _staging(events, {"LICENSE": fingerprint("l-1"), "A": "1"}, secret=("LICENSE",))
+    event = events.config("staging", 2, 2, set={"LICENSE": "l-1", "A": "2"})
+    assert summarize(event, before) == ("1 config key changed in shop staging (v2): ~A")
+
+
+def test_declaring_a_kept_key_secret_shows_as_a_change(events) -> None:
+    before = _staging(events, {"LICENSE": "l-1"})
+    event = events.config("staging", 2, 2, secret=("LICENSE",))
+    assert summarize(event, before) == (
+        "1 config key changed in shop staging (v2): ~LICENSE (now secret)"
+    )
+
+
+def test_a_long_config_change_lists_the_first_keys_and_counts_the_rest(events) -> None:
+    event = events.config("staging", 1, 1, set={f"K{i:02}": "v" for i in range(14)})
+    assert summarize(event, None) == (
+        "14 config keys changed in shop staging (v1): "
+        "+K00, +K01, +K02, +K03, +K04, +K05, +K06, +K07, +K08, +K09, … (4 more)"
+    )
