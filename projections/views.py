@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+
 from ledger.application import LedgerStore
+from ledger.domain.secrets import use_fingerprint_key
 from ledger.settings import Settings
 from ledger.store import EVENTS_FILE
+from projections import sql
 from projections.database import Database, PostgresDatabase, SqliteDatabase
 from projections.queries import Queries
 from projections.runner import ProjectionRunner
@@ -42,9 +46,20 @@ async def open_views(settings: Settings, store: LedgerStore) -> Views:
     try:
         views = ViewStore(database)
         await views.create_tables()
+        use_fingerprint_key(await ledger_key(database, "fingerprint"))
         runner = ProjectionRunner(store, views)
         await runner.load()
     except BaseException:
         await database.close()
         raise
     return Views(database, runner, Queries(database))
+
+
+async def ledger_key(database: Database, name: str) -> bytes:
+    """A random key of this ledger, made once and kept in its database (shared by replicas)."""
+    async with database.transaction() as conn:
+        await conn.execute(sql.CREATE_KEYS)
+        await conn.execute(sql.INSERT_KEY, name, secrets.token_hex(32))
+        row = await conn.fetchrow(sql.SELECT_KEY, name)
+    assert row is not None
+    return bytes.fromhex(row["value"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import hmac
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -21,10 +22,22 @@ def is_secret(key: str, declared: Iterable[str] = ()) -> bool:
     return key in set(declared) or any(fnmatch.fnmatchcase(upper, p) for p in SECRET_PATTERNS)
 
 
+class _FingerprintKey:
+    """The ledger's own HMAC key: without it a fingerprint cannot be matched to a guess."""
+
+    value = b"release-ledger/unconfigured"
+
+
+def use_fingerprint_key(key: bytes) -> None:
+    """Set the key every fingerprint of this process is made with (one key per ledger)."""
+    _FingerprintKey.value = key
+
+
 def fingerprint(value: str) -> str:
-    """A short, stable stand-in for a secret value: changes stay visible, the value does not."""
-    digest = hashlib.sha256(b"release-ledger/secret/" + value.encode()).hexdigest()
-    return f"<secret:{digest[:12]}>"
+    """A short, stable stand-in for a secret value: changes stay visible, the value does not.
+    Keyed (HMAC-SHA256), so a weak password cannot be recovered by hashing guesses."""
+    digest = hmac.new(_FingerprintKey.value, value.encode(), hashlib.sha256).hexdigest()
+    return f"<secret:{digest[:16]}>"
 
 
 def redact(config: dict[str, str], declared: Iterable[str]) -> dict[str, str]:
