@@ -19,6 +19,7 @@ class Settings(Struct, frozen=True, kw_only=True):
     nats_url: str | None = None
     cipher_key: str | None = None
     max_body_bytes: int = 1024 * 1024
+    max_batch_bytes: int = 16 * 1024 * 1024
     batch_max: int = 256
     snapshot_interval: int = 200
     read_wait_seconds: float = 5.0
@@ -43,6 +44,7 @@ class Settings(Struct, frozen=True, kw_only=True):
             "nats_url": env.get("LEDGER_NATS_URL") or None,
             "cipher_key": env.get("LEDGER_CIPHER_KEY") or None,
             "max_body_bytes": _int(env.get("LEDGER_MAX_BODY_BYTES")),
+            "max_batch_bytes": _int(env.get("LEDGER_MAX_BATCH_BYTES")),
             "batch_max": _int(env.get("LEDGER_BATCH_MAX")),
             "snapshot_interval": _int(env.get("LEDGER_SNAPSHOT_INTERVAL")),
             "read_wait_seconds": _float(env.get("LEDGER_READ_WAIT_SECONDS")),

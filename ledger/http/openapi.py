@@ -19,7 +19,7 @@ def openapi_document(routes: list[Route]) -> dict[str, Any]:
     schemas, components = msgspec.json.schema_components(types, ref_template=REF)
     by_type = dict(zip(types, schemas, strict=True))
     for route in routes:
-        if route.body is not None:
+        if isinstance(route.body, type) and issubclass(route.body, msgspec.Struct):
             by_type[route.body] = _body_schema(route, components)
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:

@@ -61,8 +61,13 @@ def field_of(error: msgspec.ValidationError) -> str:
     return ".".join(parts) or "body"
 
 
+def status_of(error: DomainError) -> int:
+    """The HTTP status of a refusal."""
+    return next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 400)
+
+
 def _domain_problem(error: DomainError) -> web.Response:
-    status = next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 400)
+    status = status_of(error)
     errors = [FieldError(field=error.field, message=error.detail)] if error.field else None
     if isinstance(error, RollbackBlocked):
         return problem(

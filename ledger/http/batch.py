@@ -1,0 +1,134 @@
+"""POST /v1/events:batch: many commands in one request (bulk imports, CI bursts).
+
+Every item is handed to the writer at once, so the group commit saves them in as few
+transactions as its batch size allows; each item is answered on its own (a result or a
+problem), and a refused item never fails the others."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+import msgspec
+from aiohttp import web
+
+from ledger.domain import commands as c
+from ledger.domain.errors import DomainError
+from ledger.http.keys import SETTINGS, WRITER
+from ledger.http.problems import Unprocessable, field_of, status_of
+from ledger.http.requests import context_from
+from ledger.http.writes import json_response
+from ledger.schemas import FieldError, Problem, WriteResult
+
+MAX_ITEMS = 10_000
+OPS: dict[str, type[c.AnyCommand]] = {
+    "create_app": c.CreateApp,
+    "record_build": c.RecordBuild,
+    "change_config": c.ChangeConfig,
+    "set_flag": c.SetFlag,
+    "deploy": c.Deploy,
+    "progress_rollout": c.ProgressRollout,
+    "apply_migration": c.ApplyMigration,
+    "rollback": c.Rollback,
+    "promote": c.Promote,
+}
+
+
+class ItemResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+    index: int
+    status: int
+    result: WriteResult | None = None
+    problem: Problem | None = None
+
+
+class BatchResult(msgspec.Struct, kw_only=True):
+    results: list[ItemResult]
+    accepted: int
+    refused: int
+
+
+class BatchItem(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
+    """One item: the command's fields plus ``op`` (and an optional idempotency key)."""
+
+    op: Literal[
+        "create_app",
+        "record_build",
+        "change_config",
+        "set_flag",
+        "deploy",
+        "progress_rollout",
+        "apply_migration",
+        "rollback",
+        "promote",
+    ]
+    idempotency_key: str | None = None
+
+
+async def read_items(request: web.Request) -> list[Any]:
+    """The items: a JSON array, or NDJSON (one object a line), at most LEDGER_MAX_BATCH_BYTES."""
+    limit = request.app[SETTINGS].max_batch_bytes
+    body = bytearray()
+    async with asyncio.timeout(request.app[SETTINGS].body_timeout_seconds):
+        async for chunk in request.content.iter_chunked(65536):
+            body += chunk
+            if len(body) > limit:
+                raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+    if request.content_type in ("application/x-ndjson", "application/jsonl"):
+        items = [msgspec.json.decode(line) for line in bytes(body).splitlines() if line.strip()]
+    else:
+        items = msgspec.json.decode(bytes(body))
+    if not isinstance(items, list):
+        raise Unprocessable("body", "a JSON array of commands, or NDJSON")
+    if len(items) > MAX_ITEMS:
+        raise Unprocessable("body", f"at most {MAX_ITEMS} items per batch")
+    return items
+
+
+async def batch(request: web.Request) -> web.Response:
+    items = await read_items(request)
+    context = context_from(request)
+    writer = request.app[WRITER]
+    pending: list[ItemResult | asyncio.Future[WriteResult]] = []
+    for index, item in enumerate(items):
+        try:
+            command, key = _command(item)
+        except (msgspec.ValidationError, Unprocessable) as error:
+            pending.append(_invalid(index, error))
+            continue
+        ctx = msgspec.structs.replace(context, idempotency_key=key) if key else context
+        pending.append(asyncio.wrap_future(writer.submit(command, ctx)))
+    results = [await _outcome(i, p) for i, p in enumerate(pending)]
+    refused = sum(1 for r in results if r.problem is not None)
+    accepted = len(results) - refused
+    return json_response(BatchResult(results=results, accepted=accepted, refused=refused))
+
+
+def _command(item: Any) -> tuple[c.AnyCommand, str | None]:
+    if not isinstance(item, dict):
+        raise Unprocessable("item", "each item is a JSON object with an op")
+    head = msgspec.convert(item, BatchItem)
+    fields = {k: v for k, v in item.items() if k not in ("op", "idempotency_key")}
+    return msgspec.convert(fields, OPS[head.op]), head.idempotency_key
+
+
+def _invalid(index: int, error: Exception) -> ItemResult:
+    if isinstance(error, Unprocessable):
+        field, message = error.field, error.message
+    else:
+        field, message = field_of(error), str(error)  # type: ignore[arg-type]
+    errors = [FieldError(field=field, message=message)]
+    problem = Problem(
+        type="about:blank", title="Invalid field", status=422, detail=message, errors=errors
+    )
+    return ItemResult(index=index, status=422, problem=problem)
+
+
+async def _outcome(index: int, pending: ItemResult | asyncio.Future[WriteResult]) -> ItemResult:
+    if isinstance(pending, ItemResult):
+        return pending
+    try:
+        return ItemResult(index=index, status=201, result=await pending)
+    except DomainError as error:
+        status = status_of(error)
+        problem = Problem(type="about:blank", title=error.title, status=status, detail=error.detail)
+        return ItemResult(index=index, status=status, problem=problem)
