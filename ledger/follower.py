@@ -10,9 +10,11 @@ from abc import ABC, abstractmethod
 
 from ledger.application import LedgerStore
 from ledger.domain.events import LedgerEvent
+from ledger.ownership import Ownership, SoleOwner
 
 log = logging.getLogger("ledger.follower")
 MAX_RETRY_SECONDS = 30.0
+STANDBY_SECONDS = 2.0
 
 Batch = list[tuple[int, LedgerEvent]]
 
@@ -34,12 +36,19 @@ class LogFollower(ABC):
     name = "follower"
 
     def __init__(
-        self, store: LedgerStore, *, batch_size: int = 500, poll_seconds: float = 1.0
+        self,
+        store: LedgerStore,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        ownership: Ownership | None = None,
     ) -> None:
         self.store = store
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.ownership = ownership or SoleOwner()
         self.position = 0
+        self.owner = False  # False while another process is the active owner
         self.failing: str | None = None  # the last error, while retrying
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -50,8 +59,8 @@ class LogFollower(ABC):
         """Where this follower stopped last time."""
 
     @abstractmethod
-    async def handle(self, batch: Batch) -> None:
-        """Handle one batch; store the new position only once it is done."""
+    async def handle(self, batch: Batch) -> int:
+        """Handle one batch, store the new position once it is done, and return it."""
 
     @property
     def running(self) -> bool:
@@ -63,33 +72,47 @@ class LogFollower(ABC):
             self._task = asyncio.create_task(self._follow(), name=f"ledger-{self.name}")
 
     async def stop(self) -> None:
-        """Finish the current batch, then stop."""
+        """Finish the current batch, then stop (and give up ownership)."""
         self._stopping = True
         self._wakeup.set()
         if self._task is not None:
             await self._task
             self._task = None
+        await self.ownership.release()
+        self.owner = False
 
     def wake(self) -> None:
         self._wakeup.set()
 
     async def step(self) -> int:
         """Handle the next batch; return its size (0 at the end of the log)."""
+        return await self._step()
+
+    async def _step(self) -> int:
         batch = await asyncio.to_thread(self.read, self.position)
         if batch:
-            await self.handle(batch)
-            self.position = batch[-1][0]
+            self.position = await self.handle(batch)
         return len(batch)
 
     def read(self, start: int) -> Batch:
         return read_batch(self.store, start, self.batch_size)
 
+    async def _own(self) -> bool:
+        """Whether this process is the active owner; a new owner resumes from the stored one."""
+        was_owner = self.owner
+        self.owner = await self.ownership.acquire()
+        if self.owner and not was_owner:
+            self.position = await self.load_position()
+        return self.owner
+
     async def _follow(self) -> None:
-        self.position = await self.load_position()
         failures = 0
         while not self._stopping:
             self._wakeup.clear()
             try:
+                if not await self._own():
+                    await self._sleep(STANDBY_SECONDS)
+                    continue
                 count = await self.step()
             except Exception as error:
                 failures += 1

@@ -19,6 +19,7 @@ from nats.js.errors import NotFoundError
 from ledger.application import LedgerStore
 from ledger.follower import Batch, LogFollower
 from ledger.jetstream.messages import EVENTS_SUBJECT, FEED_SUBJECT, feed_subject, messages_of
+from ledger.ownership import Ownership
 from projections import sql
 from projections.database import Database
 from projections.queries import HistoryQuery, Queries
@@ -38,9 +39,15 @@ class Publisher(LogFollower):
     name = "nats-publisher"
 
     def __init__(
-        self, store: LedgerStore, views: Views, url: str, *, checkpoint: str = CHECKPOINT
+        self,
+        store: LedgerStore,
+        views: Views,
+        url: str,
+        *,
+        checkpoint: str = CHECKPOINT,
+        ownership: Ownership | None = None,
     ) -> None:
-        super().__init__(store, batch_size=500, poll_seconds=1.0)
+        super().__init__(store, batch_size=500, poll_seconds=1.0, ownership=ownership)
         self.views = views
         self.url = url
         self.checkpoint = checkpoint
@@ -56,12 +63,14 @@ class Publisher(LogFollower):
         row = await self.database.fetchrow(sql.SELECT_POSITION, self.checkpoint)
         return 0 if row is None else int(row["position"])
 
-    async def handle(self, batch: Batch) -> None:
+    async def handle(self, batch: Batch) -> int:
         start, end = self.position, batch[-1][0]
         await self.publish(batch)
         changed = await self.database.execute(sql.ADVANCE_POSITION, self.checkpoint, end, start)
         if changed != 1:
-            raise RuntimeError("another publisher moved the position on; reloading it")
+            log.warning("another publisher moved the position on; resuming from it")
+            return await self.load_position()
+        return end
 
     async def publish(self, batch: Batch) -> None:
         """Publish a batch and wait until JetStream acknowledged every message of it."""
