@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
+from prometheus_client import Counter, Histogram
+from prometheus_client.metrics_core import Metric
 
 from ledger.application import LedgerStore
 from ledger.domain.commands import AnyCommand, Context
@@ -27,6 +29,41 @@ from ledger.schemas import WriteResult
 log = logging.getLogger("ledger.writer")
 CACHE_SIZE = 10_000
 CONFLICT_RETRIES = 5
+
+
+class WriterMetrics:
+    """What the writer measures, kept out of any registry until a server exposes it."""
+
+    def __init__(self) -> None:
+        self.commit_seconds = Histogram(
+            "ledger_commit_seconds", "Time to durably save one group-commit batch", registry=None
+        )
+        self.batch_commands = Histogram(
+            "ledger_group_commit_commands",
+            "Commands saved per group-commit transaction",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+            registry=None,
+        )
+        self.events = Counter("ledger_events_appended", "Events appended", registry=None)
+        self.conflicts = Counter(
+            "ledger_commit_conflicts", "Batches re-decided after a version conflict", registry=None
+        )
+        self.failed_commits = Counter(
+            "ledger_commit_failures", "Batches the store failed to save", registry=None
+        )
+
+    def collect(self) -> list[Metric]:
+        return [
+            m
+            for c in (
+                self.commit_seconds,
+                self.batch_commands,
+                self.events,
+                self.conflicts,
+                self.failed_commits,
+            )
+            for m in c.collect()
+        ]
 
 
 class Pending:
@@ -54,6 +91,7 @@ class Writer:
         self.batch_max = batch_max
         self.snapshot_interval = snapshot_interval
         self.listeners: list[Callable[[int], None]] = []
+        self.metrics = WriterMetrics()
         self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         self._cache: OrderedDict[UUID, Stream] = OrderedDict()
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
@@ -132,11 +170,15 @@ class Writer:
         positions: dict[int, int] = {}
         if session.pending:
             try:
-                recordings = self.store.save(*session.pending)
+                with self.metrics.commit_seconds.time():
+                    recordings = self.store.save(*session.pending)
             except Exception as error:
                 self._forget(session.touched)
+                self.metrics.failed_commits.inc()
                 self._after_failed_save(error, decided, attempt)
                 return
+            self.metrics.batch_commands.observe(len(decided))
+            self.metrics.events.inc(len(session.pending))
             positions = {id(r.domain_event): r.notification.id for r in recordings}
         self._trim_cache()
         for pending, result in decided:
@@ -151,6 +193,7 @@ class Writer:
         self, error: Exception, decided: list[tuple[Pending, Decided]], attempt: int
     ) -> None:
         if isinstance(error, IntegrityError) and attempt < CONFLICT_RETRIES:
+            self.metrics.conflicts.inc()
             for pending, _ in decided:  # re-decide each alone on fresh state
                 self._process([pending], attempt + 1)
             return

@@ -45,12 +45,12 @@ class AppCreated(LedgerEvent, frozen=True, kw_only=True):
     description: str | None = None
 
 
-class Artifact(Struct, frozen=True, kw_only=True):
+class Artifact(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     digest: str
     url: str | None = None
 
 
-class Pipeline(Struct, frozen=True, kw_only=True):
+class Pipeline(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: str
     run_id: str
     url: str | None = None

@@ -56,7 +56,7 @@ def field_of(error: msgspec.ValidationError) -> str:
     """The field a msgspec validation error names, as a dotted path."""
     message = str(error)
     named = re.search(r"(?:missing required|unknown) field `([^`]+)`", message)
-    at = re.search(r"at `\$\.?([^`]*)`", message)
+    at = re.search(r"(?:at|in) `\$\.?([^`]*)`", message)
     parts = [p for p in ((at.group(1) if at else ""), named.group(1) if named else "") if p]
     return ".".join(parts) or "body"
 

@@ -1,0 +1,49 @@
+"""Entry point of the `ledger` command."""
+
+from __future__ import annotations
+
+import click
+
+from ledger import __version__
+from ledger.cli.admin import key, token
+from ledger.cli.importer import import_file
+from ledger.cli.natscli import nats_group
+from ledger.cli.reads import history, releases, state
+from ledger.cli.rebuild import projections
+from ledger.cli.rollback import rollback
+from ledger.cli.serve import serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="ledger")
+def cli() -> None:
+    """The release ledger: every build, config change, flag flip, deploy, rollout, migration and
+    rollback of every app in every environment, as immutable events.
+
+    Client commands talk to the server at LEDGER_URL (default http://127.0.0.1:8080), sending
+    LEDGER_TOKEN as a bearer token and LEDGER_ACTOR as the actor when they are set. `serve` and
+    `projections` use the same LEDGER_* variables as the server.
+    """
+
+
+for command in (
+    serve,
+    state,
+    history,
+    releases,
+    rollback,
+    projections,
+    token,
+    key,
+    nats_group,
+    import_file,
+):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="ledger")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Argument types and options shared by the commands."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+
+from ledger.domain.names import NAME_PATTERN
+
+F = TypeVar("F", bound=Callable[..., Any])
+KINDS = (
+    "app",
+    "build",
+    "config",
+    "flag",
+    "deploy",
+    "rollout",
+    "migration",
+    "rollback",
+    "promote",
+    "denied",
+)
+
+
+class NameType(click.ParamType[str]):
+    """An app or environment name: lowercase letters, digits and dashes."""
+
+    name = "name"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if not re.fullmatch(NAME_PATTERN, text):
+            self.fail(
+                f"{text!r} is not a valid name (lowercase letters, digits and '-', "
+                "starting with a letter or digit, at most 63 characters)",
+                param,
+                ctx,
+            )
+        return text
+
+
+class TimestampType(click.ParamType[str]):
+    """An RFC 3339 timestamp with a time zone, e.g. 2024-05-07T14:03:00Z."""
+
+    name = "rfc3339"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if isinstance(value, datetime):
+            moment = value
+        else:
+            try:
+                moment = datetime.fromisoformat(str(value))
+            except ValueError:
+                example = "e.g. 2024-05-07T14:03:00Z"
+                self.fail(f"{value!r} is not an RFC 3339 timestamp ({example})", param, ctx)
+        if moment.tzinfo is None:
+            self.fail(f"{value!r} has no time zone; add Z or an offset such as +02:00", param, ctx)
+        return moment.isoformat()
+
+
+NAME = NameType()
+TIMESTAMP = TimestampType()
+
+
+def json_option(command: F) -> F:
+    """--json: print the server's JSON answer as it came."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print the raw JSON answer instead of tables."
+    )(command)
+
+
+def print_json(text: str) -> None:
+    click.echo(text.rstrip("\n"))

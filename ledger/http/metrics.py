@@ -1,0 +1,79 @@
+"""GET /metrics: Prometheus metrics of requests, the writer, the followers and the pools."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from ledger.http.keys import LEDGER, METRICS
+from ledger.http.problems import Handler
+
+
+class HttpMetrics:
+    """A registry per application (several apps may live in one process, e.g. in tests)."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Histogram(
+            "ledger_http_request_seconds",
+            "HTTP requests by route, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.registry.register(LedgerCollector(app))
+
+
+class LedgerCollector(Collector):
+    """Read at scrape time: the log head, each follower's position and lag, the writer."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        ledger = self.app.get(LEDGER)
+        if ledger is None:
+            return
+        yield from ledger.writer.metrics.collect()
+        head = ledger.store.recorder.max_notification_id() or 0
+        yield GaugeMetricFamily("ledger_log_head", "Position of the newest event", value=head)
+        lag = GaugeMetricFamily(
+            "ledger_follower_lag", "Events a follower is behind", labels=["follower"]
+        )
+        owner = GaugeMetricFamily(
+            "ledger_follower_owner", "1 where this process owns the follower", labels=["follower"]
+        )
+        for follower in ledger.followers:
+            lag.add_metric([follower.name], head - follower.position)
+            owner.add_metric([follower.name], 1 if follower.owner else 0)
+        yield lag
+        yield owner
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as error:
+        status = error.status
+        raise
+    finally:
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "unmatched"
+        request.app[METRICS].requests.labels(name, request.method, str(status)).observe(
+            time.perf_counter() - started
+        )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
