@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import random
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -28,7 +30,7 @@ from ledger.schemas import WriteResult
 
 log = logging.getLogger("ledger.writer")
 CACHE_SIZE = 10_000
-CONFLICT_RETRIES = 5
+CONFLICT_RETRIES = 20
 
 
 class WriterMetrics:
@@ -194,6 +196,8 @@ class Writer:
     ) -> None:
         if isinstance(error, IntegrityError) and attempt < CONFLICT_RETRIES:
             self.metrics.conflicts.inc()
+            # another writer won the race; a short random pause keeps two from racing in step
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
             for pending, _ in decided:  # re-decide each alone on fresh state
                 self._process([pending], attempt + 1)
             return

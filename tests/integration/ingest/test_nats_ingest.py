@@ -1,0 +1,134 @@
+"""CDEvents over NATS request-reply (``ledger.ingest.cdevents``, queue group ``ledger-ingest``):
+the same mapping and write path as HTTP, answered with the write result or a problem."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from nats.aio.client import Client
+
+from ledger.bootstrap import Ledger, open_ledger
+from ledger.domain.model import Environment
+from ledger.domain.names import environment_id
+from ledger.ingest.nats import SUBJECT
+from ledger.settings import Settings
+from projections.queries import HistoryQuery, Queries
+
+D1 = "1f04c1cf8c648ef4a03c3da4077550b138fe05e0b2bd15a9b610730e57734fca"
+D2 = "867d848fca6fc5b214b1a7d033720452b95b422764aecf313e828e19ca45ed2a"
+Event = dict[str, Any]
+
+
+@pytest.fixture
+async def ledger(data_dir: Path, nats_url: str) -> AsyncIterator[Ledger]:
+    ledger = await open_ledger(Settings(data_dir=data_dir, nats_url=nats_url))
+    assert ledger.responder is not None
+    await asyncio.wait_for(ledger.responder.subscribed.wait(), 10)
+    yield ledger
+    await ledger.close()
+
+
+@pytest.fixture
+async def nc(nats_url: str) -> AsyncIterator[Client]:
+    client = await nats.connect(nats_url, connect_timeout=5, allow_reconnect=False)
+    yield client
+    await client.close()
+
+
+async def request(nc: Client, event: Event, mode: str) -> tuple[dict[str, str], Any]:
+    """Send the CDEvent as a request in ``mode``; the reply's headers and JSON body."""
+    context = event["context"]
+    headers = None
+    body: Event = event
+    if mode == "binary":
+        headers = {f"ce-{k}": context[k] for k in ("id", "source", "type")}
+        headers |= {"ce-specversion": "1.0", "content-type": "application/json"}
+    elif mode == "structured":
+        body = {"specversion": "1.0", **{k: context[k] for k in ("id", "source", "type")}}
+        body |= {"datacontenttype": "application/json", "data": event}
+    reply = await nc.request(SUBJECT, json.dumps(body).encode(), timeout=10, headers=headers)
+    return dict(reply.headers or {}), json.loads(reply.data)
+
+
+@pytest.mark.nats
+async def test_a_deploy_sent_over_nats_is_recorded_and_answered(
+    ledger: Ledger, nc: Client, cdevent: Callable[[str], Event]
+) -> None:
+    headers, result = await request(nc, cdevent("service_deployed"), "binary")
+    assert headers["Ledger-Status"] == "201", result
+    assert (result["command"], result["app"], result["env"]) == ("Deploy", "checkout", "staging")
+    assert (result["release"]["version"], result["release"]["build_id"]) == (1, D1[:12])
+
+    headers, result = await request(nc, cdevent("service_upgraded"), "structured")
+    assert headers["Ledger-Status"] == "201", result
+    assert result["release"]["build_id"] == D2[:12]
+
+    env = await asyncio.to_thread(ledger.store.load, environment_id("checkout", "staging"))
+    assert isinstance(env, Environment)
+    assert [(r.version, r.build_id) for r in env.releases] == [(1, D1[:12]), (2, D2[:12])]
+    assert await ledger.views.wait_for(result["position"], 10)
+    page = await Queries(ledger.views.database).history(HistoryQuery(app="checkout", kind="deploy"))
+    assert [(i.via, i.actor) for i in page.items] == [
+        ("cdevents", "/argocd/acme/checkout-staging")
+    ] * 2
+
+
+@pytest.mark.nats
+async def test_a_redelivered_request_gets_the_first_answer(
+    ledger: Ledger, nc: Client, cdevent: Callable[[str], Event]
+) -> None:
+    _, first = await request(nc, cdevent("build_finished"), "plain")
+    head = await asyncio.to_thread(ledger.store.head)
+    headers, again = await request(nc, cdevent("build_finished"), "binary")
+    assert headers["Ledger-Status"] == "201"
+    assert again == first | {"replayed": True}
+    assert await asyncio.to_thread(ledger.store.head) == head
+
+
+@pytest.mark.nats
+@pytest.mark.parametrize(
+    ("change", "status", "title"),
+    [
+        (
+            lambda e: e["context"].update(type="dev.cdevents.pipelinerun.finished.0.2.0"),
+            422,
+            "Unsupported event type",
+        ),
+        (lambda e: e["context"].pop("timestamp"), 400, "Malformed event"),
+    ],
+    ids=["unknown-type", "malformed"],
+)
+async def test_what_the_ledger_cannot_take_is_answered_with_a_problem(
+    change: Callable[[Event], object],
+    status: int,
+    title: str,
+    ledger: Ledger,
+    nc: Client,
+    cdevent: Callable[[str], Event],
+) -> None:
+    event = cdevent("service_deployed")
+    change(event)
+    headers, problem = await request(nc, event, "plain")
+    assert (headers["Ledger-Status"], headers["Content-Type"]) == (
+        str(status),
+        "application/problem+json",
+    )
+    assert (problem["status"], problem["title"]) == (status, title)
+    assert {"type", "detail"} <= set(problem)
+    assert await asyncio.to_thread(ledger.store.head) == 0
+
+
+async def test_a_nats_server_that_is_down_holds_up_neither_start_nor_close(data_dir: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        nowhere = f"nats://127.0.0.1:{s.getsockname()[1]}"
+    ledger = await asyncio.wait_for(open_ledger(Settings(data_dir=data_dir, nats_url=nowhere)), 10)
+    assert ledger.responder is not None and not ledger.responder.subscribed.is_set()
+    await asyncio.wait_for(ledger.close(), 10)
