@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by scripts/test and scripts/serve (sourced, not executed).
+# Shared by scripts/test, scripts/bench and scripts/serve (sourced, not executed).
 #
 # ledger_venv [EXTRAS]
 #   Creates (or reuses) the project's virtualenv at .venv with the python3.11 or python3 found
