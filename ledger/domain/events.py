@@ -161,12 +161,3 @@ ENVIRONMENT_EVENTS = (
     FlagChanged,
     MigrationApplied,
 )
-
-
-ENVIRONMENT_EVENTS = (
-    ConfigChanged,
-    ReleaseCreated,
-    RolloutProgressed,
-    FlagChanged,
-    MigrationApplied,
-)
