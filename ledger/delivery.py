@@ -1,0 +1,137 @@
+"""Delivery performance (DORA) of environments: the timeline from the history view, each
+build's commit time from the event store, and the pure math of ``ledger.domain.dora``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from ledger.application import LedgerStore
+from ledger.domain.dora import (
+    BUILD_CAUSES,
+    DoraMetrics,
+    EnvironmentSteps,
+    FlagFlipped,
+    ReleaseMade,
+    RolloutEnded,
+    Step,
+    metrics,
+)
+from ledger.domain.events import ReleaseStatus
+from ledger.domain.model import Build
+from ledger.domain.names import build_id
+from ledger.schemas import DoraView, EnvironmentDora, HistoryItem
+
+if TYPE_CHECKING:
+    from projections.queries import Queries
+
+RELEASE_KINDS = ("config", "deploy", "promote", "rollback")
+
+
+class _Release(msgspec.Struct):
+    version: int
+    status: ReleaseStatus
+    build_id: str | None = None
+
+
+class _Rollout(msgspec.Struct):
+    version: int
+    status: ReleaseStatus
+
+
+class Window(msgspec.Struct, frozen=True, kw_only=True):
+    """What a report covers: [until - days, until), optionally one app and/or one env."""
+
+    days: int
+    until: datetime
+    app: str | None = None
+    env: str | None = None
+    include_config: bool = False
+    breakdown: bool = False  # per-environment metrics as well
+
+    @property
+    def since(self) -> datetime:
+        return self.until - timedelta(days=self.days)
+
+
+async def report(queries: Queries, store: LedgerStore, window: Window) -> DoraView:
+    """The DORA metrics of the window's environments, pooled (and broken down if asked)."""
+    items = await queries.timeline(window.since, window.until, window.app, window.env)
+    envs = steps_by_environment(items)
+    committed = await asyncio.to_thread(committed_at, store, builds_deployed(envs))
+
+    def measure(scope: list[EnvironmentSteps]) -> DoraMetrics:
+        return metrics(scope, committed, days=window.days, include_config=window.include_config)
+
+    return DoraView(
+        app=window.app,
+        env=window.env,
+        since=window.since,
+        until=window.until,
+        days=window.days,
+        include_config=window.include_config,
+        metrics=measure(envs),
+        environments=[EnvironmentDora(app=e.app, env=e.env, metrics=measure([e])) for e in envs]
+        if window.breakdown
+        else [],
+    )
+
+
+def steps_by_environment(items: Iterable[HistoryItem]) -> list[EnvironmentSteps]:
+    """The history items as steps, per environment (in log order), environments by name."""
+    envs: dict[tuple[str, str], EnvironmentSteps] = {}
+    for item in items:
+        step = step_of(item)
+        if step is None or item.env is None:
+            continue
+        key = (item.app, item.env)
+        if key not in envs:
+            envs[key] = EnvironmentSteps(app=item.app, env=item.env, steps=[])
+        envs[key].steps.append(step)
+    return [envs[key] for key in sorted(envs)]
+
+
+def step_of(item: HistoryItem) -> Step | None:
+    """A history item as a DORA step; None for one that is none (a rollout step in between)."""
+    if item.kind in RELEASE_KINDS:
+        release = msgspec.convert(item.data["release"], _Release)
+        return ReleaseMade(
+            version=release.version,
+            cause=item.kind,  # type: ignore[arg-type]
+            status=release.status,
+            build_id=release.build_id,
+            at=item.recorded_at,
+        )
+    if item.kind == "rollout":
+        rollout = msgspec.convert(item.data, _Rollout)
+        if rollout.status == "rolling_out":
+            return None
+        return RolloutEnded(version=rollout.version, status=rollout.status, at=item.recorded_at)
+    if item.kind == "flag":
+        return FlagFlipped(at=item.recorded_at)
+    return None
+
+
+def builds_deployed(envs: Iterable[EnvironmentSteps]) -> set[tuple[str, str]]:
+    """(app, build id) of every build a deploy or promotion in the steps released."""
+    return {
+        (env.app, step.build_id)
+        for env in envs
+        for step in env.steps
+        if isinstance(step, ReleaseMade) and step.cause in BUILD_CAUSES and step.build_id
+    }
+
+
+def committed_at(
+    store: LedgerStore, builds: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], datetime | None]:
+    """When each build's commit was made, as its BuildRecorded says (None: not given)."""
+    found: dict[tuple[str, str], datetime | None] = {}
+    for app, bid in builds:
+        build = store.load(build_id(app, bid))
+        found[(app, bid)] = build.recorded.committed_at if isinstance(build, Build) else None
+    return found

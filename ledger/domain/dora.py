@@ -1,0 +1,219 @@
+"""DORA metrics of delivery: deployment frequency, lead time for changes, change failure rate
+and time to restore. Pure: steps in, numbers out. The README ("DORA metrics") defines each.
+
+The steps of one environment are replayed in log order by ``outcomes``, which follows what
+became of each release made in the window; ``metrics`` turns the outcomes into numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Literal
+
+from msgspec import Struct
+
+from ledger.domain.events import ReleaseCause, ReleaseStatus
+from ledger.domain.model import LIVE
+
+BUILD_CAUSES = ("deploy", "promote")
+Failure = Literal["aborted", "failed", "rolled_back"]
+
+
+class ReleaseMade(Struct, frozen=True, kw_only=True):
+    """A release was created (by a deploy, promotion, config change or rollback)."""
+
+    version: int
+    cause: ReleaseCause
+    status: ReleaseStatus
+    build_id: str | None
+    at: datetime
+
+
+class RolloutEnded(Struct, frozen=True, kw_only=True):
+    """A canary rollout was completed (``succeeded``), aborted or failed."""
+
+    version: int
+    status: ReleaseStatus
+    at: datetime
+
+
+class FlagFlipped(Struct, frozen=True, kw_only=True):
+    at: datetime
+
+
+Step = ReleaseMade | RolloutEnded | FlagFlipped
+
+
+class Outcome(Struct, kw_only=True):
+    """What became of one release made in the window."""
+
+    version: int
+    cause: ReleaseCause
+    build_id: str | None
+    created_at: datetime
+    status: ReleaseStatus
+    succeeded_at: datetime | None = None
+    failure: Failure | None = None
+    restored_at: datetime | None = None
+
+
+class Durations(Struct, kw_only=True):
+    """A distribution of durations in seconds: how many, the median and the 90th percentile."""
+
+    count: int
+    median_seconds: float | None
+    p90_seconds: float | None
+
+
+class DoraMetrics(Struct, kw_only=True):
+    deployments: int
+    flag_changes: int
+    rollbacks: int
+    deployment_frequency: float  # changes per day
+    lead_time: Durations
+    lead_time_unknown: int  # succeeded deployments whose build has no committed_at
+    failed_deployments: int
+    change_failure_rate: float | None
+    time_to_restore: Durations
+    unrestored: int
+
+
+class EnvironmentSteps(Struct, kw_only=True):
+    """The steps of one environment in the window, in log order."""
+
+    app: str
+    env: str
+    steps: list[Step]
+
+
+def outcomes(steps: Iterable[Step]) -> tuple[list[Outcome], int]:
+    """Each release made by the steps with what became of it, and the number of flag flips."""
+    made: dict[int, Outcome] = {}
+    flips = 0
+    for step in steps:
+        if isinstance(step, FlagFlipped):
+            flips += 1
+        elif isinstance(step, ReleaseMade):
+            _release_made(made, step)
+        elif step.version in made:
+            _rollout_ended(made, made[step.version], step)
+    return list(made.values()), flips
+
+
+def _release_made(made: dict[int, Outcome], step: ReleaseMade) -> None:
+    if step.cause == "rollback":
+        replaced = _current(made)
+        if replaced is not None and replaced.failure is None:
+            replaced.failure = "rolled_back"
+    outcome = Outcome(
+        version=step.version,
+        cause=step.cause,
+        build_id=step.build_id,
+        created_at=step.at,
+        status=step.status,
+    )
+    made[step.version] = outcome
+    if step.status == "succeeded":
+        _succeeded(made, outcome, step.at)
+
+
+def _rollout_ended(made: dict[int, Outcome], outcome: Outcome, step: RolloutEnded) -> None:
+    outcome.status = step.status
+    if step.status == "succeeded":
+        _succeeded(made, outcome, step.at)
+    elif step.status in ("aborted", "failed") and outcome.failure is None:
+        outcome.failure = step.status
+
+
+def _current(made: dict[int, Outcome]) -> Outcome | None:
+    """The release that runs now, when it was made in the window (the domain's rule)."""
+    return next(
+        (o for o in sorted(made.values(), key=_version, reverse=True) if o.status in LIVE), None
+    )
+
+
+def _succeeded(made: dict[int, Outcome], outcome: Outcome, at: datetime) -> None:
+    """A release reached succeeded: older ones are superseded, and failures before it are
+    restored by it (a canary cut short is aborted, as the domain does)."""
+    outcome.succeeded_at = at
+    for older in made.values():
+        if older.version >= outcome.version:
+            continue
+        if older.status == "rolling_out":
+            older.status = "aborted"
+            older.failure = older.failure or "aborted"
+        elif older.status == "succeeded":
+            older.status = "superseded"
+        if older.failure is not None and older.restored_at is None:
+            older.restored_at = at
+
+
+def _version(outcome: Outcome) -> int:
+    return outcome.version
+
+
+def metrics(
+    envs: Iterable[EnvironmentSteps],
+    committed_at: Mapping[tuple[str, str], datetime | None],
+    *,
+    days: int,
+    include_config: bool = False,
+) -> DoraMetrics:
+    """The metrics of the environments' steps pooled; ``committed_at`` by (app, build id)."""
+    deployments: list[Outcome] = []
+    lead_times: list[float] = []
+    unknown = flips = rollbacks = 0
+    causes = (*BUILD_CAUSES, "config") if include_config else BUILD_CAUSES
+    for env in envs:
+        made, flipped = outcomes(env.steps)
+        flips += flipped if include_config else 0
+        rollbacks += sum(o.cause == "rollback" for o in made)
+        counted = [o for o in made if o.cause in causes]
+        deployments += counted
+        for outcome in _first_success_per_build(counted):
+            committed = committed_at.get((env.app, outcome.build_id or ""))
+            if committed is None:
+                unknown += 1
+            else:
+                assert outcome.succeeded_at is not None
+                lead_times.append((outcome.succeeded_at - committed).total_seconds())
+    failed = [o for o in deployments if o.failure is not None]
+    restored = [(o.restored_at - o.created_at).total_seconds() for o in failed if o.restored_at]
+    return DoraMetrics(
+        deployments=len(deployments),
+        flag_changes=flips,
+        rollbacks=rollbacks,
+        deployment_frequency=(len(deployments) + flips) / days,
+        lead_time=durations(lead_times),
+        lead_time_unknown=unknown,
+        failed_deployments=len(failed),
+        change_failure_rate=len(failed) / len(deployments) if deployments else None,
+        time_to_restore=durations(restored),
+        unrestored=len(failed) - len(restored),
+    )
+
+
+def _first_success_per_build(made: list[Outcome]) -> list[Outcome]:
+    """Deployments of a build that succeeded, each build once (its first success)."""
+    seen: set[str] = set()
+    first = []
+    for outcome in sorted(made, key=_version):
+        bid = outcome.build_id
+        if outcome.cause in BUILD_CAUSES and bid and outcome.succeeded_at and bid not in seen:
+            seen.add(bid)
+            first.append(outcome)
+    return first
+
+
+def durations(seconds: list[float]) -> Durations:
+    """Median, and the 90th percentile by nearest rank (the ⌈0.9·n⌉-th smallest)."""
+    if not seconds:
+        return Durations(count=0, median_seconds=None, p90_seconds=None)
+    ordered = sorted(seconds)
+    p90 = ordered[math.ceil(0.9 * len(ordered)) - 1]
+    return Durations(
+        count=len(ordered), median_seconds=float(statistics.median(ordered)), p90_seconds=p90
+    )

@@ -1,0 +1,57 @@
+"""DORA metrics over HTTP: of one environment, and across apps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from ledger.delivery import Window, report
+from ledger.domain.errors import NotFound
+from ledger.domain.names import check_name
+from ledger.http.keys import STORE
+from ledger.http.problems import Unprocessable
+from ledger.http.reads import caught_up, int_param, names, time_param
+from ledger.http.writes import json_response
+
+MAX_DAYS = 366
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def window_of(request: web.Request, app: str | None, env: str | None) -> Window:
+    """?days= (1-366, default 30), ?until= (default now), ?include_config=true|false."""
+    days = int_param(request, "days", 30)
+    if days is None or not 1 <= days <= MAX_DAYS:
+        raise Unprocessable("days", f"must be between 1 and {MAX_DAYS}")
+    raw = request.query.get("include_config", "false").lower()
+    if raw not in BOOLEANS:
+        raise Unprocessable("include_config", "must be true or false")
+    return Window(
+        days=days,
+        until=time_param(request, "until") or datetime.now(UTC),
+        app=app,
+        env=env,
+        include_config=BOOLEANS[raw],
+        breakdown=app is None or env is None,
+    )
+
+
+async def environment_dora(request: web.Request) -> web.Response:
+    """GET /v1/apps/{app}/envs/{env}/dora"""
+    queries = await caught_up(request)
+    app, env = names(request)
+    window = window_of(request, app, env)
+    if await queries.state(app, env) is None:
+        raise NotFound(f"{app}/{env} has no events")
+    return json_response(await report(queries, request.app[STORE], window))
+
+
+async def all_dora(request: web.Request) -> web.Response:
+    """GET /v1/dora: pooled over every environment (of ?app=, named ?env=), with a breakdown."""
+    queries = await caught_up(request)
+    app, env = (request.query.get(name) or None for name in ("app", "env"))
+    for name, value in (("app", app), ("env", env)):
+        if value is not None:
+            check_name(value, name)
+    window = window_of(request, app, env)
+    return json_response(await report(queries, request.app[STORE], window))

@@ -1,0 +1,97 @@
+"""Point-in-time reads and diffs: environments as they were, replayed from the event store."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from aiohttp import web
+
+from ledger import past
+from ledger.domain.errors import NotFound
+from ledger.domain.names import check_name
+from ledger.http.keys import STORE
+from ledger.http.problems import Unprocessable
+from ledger.http.reads import caught_up, int_param, may_read_secrets, names, time_param
+from ledger.http.writes import json_response
+from ledger.schemas import StateView
+from projections.queries import Queries
+
+POINTS = ("at", "release", "position")
+
+
+async def past_state(
+    request: web.Request, queries: Queries, app: str, env: str
+) -> StateView | None:
+    """The state as it was at ?at=, ?release= or ?position= (one of them); None without any."""
+    given = [name for name in POINTS if request.query.get(name, "") != ""]
+    if not given:
+        return None
+    if len(given) > 1:
+        raise Unprocessable(
+            given[1], f"give one of at, release or position, not {' and '.join(given)}"
+        )
+    store = request.app[STORE]
+    if given[0] == "release":
+        version = _positive(request, "release")
+        then = await asyncio.to_thread(past.at_release, store, app, env, version)
+    else:
+        position = await _position_asked(request, queries, app, env)
+        then = await asyncio.to_thread(past.at_position, store, app, env, position)
+    return past.state_then(then, reveal_secrets=may_read_secrets(request))
+
+
+async def _position_asked(request: web.Request, queries: Queries, app: str, env: str) -> int:
+    """?position= as given, or the position of the environment's last event at ?at=."""
+    moment = time_param(request, "at")
+    if moment is None:
+        return _positive(request, "position")
+    position = await queries.position_at(app, env, moment)
+    if position is None:
+        raise NotFound(await _before_first(queries, app, env, moment), field="at")
+    return position
+
+
+async def _before_first(queries: Queries, app: str, env: str, moment: datetime) -> str:
+    first = await queries.first_recorded_at(app, env)
+    if first is None:
+        return f"{app}/{env} has no events"
+    return (
+        f"{app}/{env} had no events at {moment.isoformat()}; "
+        f"its first event was recorded at {first.isoformat()}"
+    )
+
+
+def _positive(request: web.Request, name: str) -> int:
+    value = int_param(request, name)
+    if value is None or value < 1:
+        raise Unprocessable(name, "must be a positive integer")
+    return value
+
+
+async def release_diff(request: web.Request) -> web.Response:
+    """What changes from release a to release b (either order, across rollbacks too)."""
+    await caught_up(request)
+    app, env = names(request)
+    a, b = (_version(request, side) for side in ("a", "b"))
+    diff = await asyncio.to_thread(past.release_diff, request.app[STORE], app, env, a, b)
+    return json_response(diff)
+
+
+async def environment_diff(request: web.Request) -> web.Response:
+    """What differs from this environment now to ?against_env= now."""
+    await caught_up(request)
+    app, env = names(request)
+    other = request.query.get("against_env", "")
+    if not other:
+        raise Unprocessable("against_env", "name the environment to compare with")
+    check_name(other, "against_env")
+    diff = await asyncio.to_thread(past.environment_diff, request.app[STORE], app, env, other)
+    return json_response(diff)
+
+
+def _version(request: web.Request, side: str) -> int:
+    raw = request.match_info[side]
+    if not raw.isdigit() or int(raw) < 1:
+        raise Unprocessable(side, f"{raw!r} is not a release number")
+    return int(raw)
