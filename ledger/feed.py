@@ -1,0 +1,194 @@
+"""The change feed of one server process: one task follows the history view and fans its
+new items out to the subscribers; each subscriber is served from its own position.
+
+A subscriber starts behind: it is caught up from the view (after its position, with its
+filter), then gets live items through a bounded queue. When the queue overflows (a slow
+reader), it is emptied and the subscriber is marked behind again, so it is caught up from the
+view once more: the hub never waits for a subscriber, and a subscriber never loses an item or
+gets one twice (items at or below its position are skipped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator
+
+from msgspec import Struct
+
+from ledger.domain.commands import Name
+from ledger.schemas import HistoryItem
+from projections.queries import HistoryKind, HistoryQuery, Queries
+from projections.views import Views
+
+log = logging.getLogger("ledger.feed")
+QUEUE_CAPACITY = 256
+PAGE = 200
+POLL_SECONDS = 1.0
+
+
+class FeedFilter(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The history filters a feed may use; an item matches when every given one does."""
+
+    app: Name | None = None
+    env: Name | None = None
+    kind: HistoryKind | None = None
+    actor: str | None = None
+
+    def matches(self, item: HistoryItem) -> bool:
+        return all(
+            wanted is None or getattr(item, name) == wanted
+            for name, wanted in (
+                ("app", self.app),
+                ("env", self.env),
+                ("kind", self.kind),
+                ("actor", self.actor),
+            )
+        )
+
+    def query(self, after: int, limit: int = PAGE) -> HistoryQuery:
+        return HistoryQuery(
+            app=self.app, env=self.env, kind=self.kind, actor=self.actor, after=after, limit=limit
+        )
+
+
+class Subscription:
+    """One subscriber: its filter, its position and its bounded queue of live items."""
+
+    def __init__(self, feed_filter: FeedFilter, after: int, capacity: int) -> None:
+        self.filter = feed_filter
+        self.position = after
+        self.capacity = capacity
+        self.behind = True  # must be caught up from the view before taking live items
+        self._closed = False
+        self._items: deque[HistoryItem] = deque()
+        self._ready = asyncio.Event()
+
+    def offer(self, item: HistoryItem) -> None:
+        """A live item (already in the view); never blocks."""
+        if self._closed or self.behind or not self.filter.matches(item):
+            return
+        if len(self._items) >= self.capacity:
+            self.behind = True  # too slow: the view has everything the queue drops
+            self._items.clear()
+        else:
+            self._items.append(item)
+        self._ready.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._ready.set()
+
+    def is_open(self) -> bool:
+        return not self._closed
+
+    def take(self) -> list[HistoryItem]:
+        items = list(self._items)
+        self._items.clear()
+        self._ready.clear()
+        return items
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait for live items (or closing); False when ``timeout`` passed first."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+class FeedHub:
+    """Follows the history view and serves every subscriber of this process."""
+
+    def __init__(
+        self, views: Views, *, capacity: int = QUEUE_CAPACITY, poll_seconds: float = POLL_SECONDS
+    ) -> None:
+        self.views = views
+        self.queries: Queries = views.queries
+        self.capacity = capacity
+        self.poll_seconds = poll_seconds
+        self.subscriptions: set[Subscription] = set()
+        self._last = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Follow the view from where it is now (subscribers catch up on the past themselves)."""
+        self._last = await self.queries.position()
+        self._task = asyncio.create_task(self._follow(), name="ledger-feed")
+
+    async def close(self) -> None:
+        """End every stream, then stop following."""
+        self.close_subscriptions()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def close_subscriptions(self) -> None:
+        for subscription in list(self.subscriptions):
+            subscription.close()
+
+    def subscribe(self, feed_filter: FeedFilter, after: int) -> Subscription:
+        """A new subscriber of the items after position ``after``."""
+        subscription = Subscription(feed_filter, after, self.capacity)
+        self.subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subscription.close()
+        self.subscriptions.discard(subscription)
+
+    async def stream(
+        self, subscription: Subscription, keepalive: float
+    ) -> AsyncIterator[HistoryItem | None]:
+        """The subscriber's items in order, each once; None after ``keepalive`` seconds idle."""
+        while subscription.is_open():
+            if subscription.behind:
+                subscription.behind = False
+                subscription.take()  # the view read below holds all of these
+                async for item in self._backfill(subscription):
+                    yield item
+                continue
+            items = subscription.take()
+            if not items and not await subscription.wait(keepalive):
+                yield None
+            for item in items:
+                if item.position > subscription.position and subscription.is_open():
+                    subscription.position = item.position
+                    yield item
+
+    async def _backfill(self, subscription: Subscription) -> AsyncIterator[HistoryItem]:
+        while subscription.is_open():
+            page = await self.queries.history(subscription.filter.query(subscription.position))
+            for item in page.items:
+                if not subscription.is_open():
+                    return
+                subscription.position = item.position
+                yield item
+            if len(page.items) < PAGE:
+                return
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                reached = await self.queries.position()
+                await self._publish_new_items()
+                await self.views.wait_for(reached + 1, self.poll_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("the feed failed to read the history view: %s", error)
+                await asyncio.sleep(self.poll_seconds)
+
+    async def _publish_new_items(self) -> None:
+        while True:
+            page = await self.queries.history(HistoryQuery(after=self._last, limit=PAGE))
+            for item in page.items:
+                for subscription in list(self.subscriptions):
+                    subscription.offer(item)
+                self._last = item.position
+            if len(page.items) < PAGE:
+                return

@@ -1,0 +1,129 @@
+"""What a webhook receives: the body in its format, and the headers that sign it.
+
+``json``: the event's CloudEvent (secrets redacted), as on NATS and GET /v1/events.
+``slack``: a Block Kit message an incoming webhook posts to a channel: who, what, where,
+which release and commit, a link to the diff, an emoji per kind; rollbacks and failures
+stand out. ``text`` carries the one-line summary for notifications and old clients.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import msgspec
+
+from ledger.application import LedgerStore
+from ledger.follower import read_batch
+from ledger.jetstream.messages import messages_of
+from ledger.schemas import HistoryItem
+from ledger.webhooks.models import is_failure
+
+CLOUDEVENTS_JSON = "application/cloudevents+json"
+EMOJI = {
+    "app": "🆕",
+    "build": "📦",
+    "config": "🔧",
+    "flag": "🚩",
+    "deploy": "🚀",
+    "rollout": "📈",
+    "migration": "🗄️",
+    "rollback": "⏪",
+    "promote": "⏩",
+    "denied": "⛔",
+}
+FAILURE_EMOJI = "🚨"
+SHORT_COMMIT = 7
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The X-Ledger-Signature value: sha256=<hex HMAC-SHA256 of the body with the secret>."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def delivery_headers(
+    secret: str, body: bytes, position: int, hook_id: str, content_type: str
+) -> dict[str, str]:
+    return {
+        "Content-Type": content_type,
+        "User-Agent": "release-ledger-webhooks",
+        "X-Ledger-Signature": signature(secret, body),
+        "X-Ledger-Delivery": str(position),
+        "X-Ledger-Webhook": hook_id,
+    }
+
+
+def cloudevent_body(store: LedgerStore, position: int) -> bytes:
+    """The CloudEvent of the event at ``position`` (blocking: reads the log)."""
+    messages = messages_of(store, read_batch(store, position - 1, 1))
+    if not messages or messages[0].cloudevent.ledgerposition != position:
+        raise LookupError(f"no published event at position {position}")
+    return msgspec.json.encode(messages[0].cloudevent)
+
+
+def _escape(text: str) -> str:
+    """Slack mrkdwn treats &, < and > as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _release(item: HistoryItem) -> dict[str, Any]:
+    release = item.data.get("release")
+    return release if isinstance(release, dict) else {}
+
+
+def diff_url(item: HistoryItem, base_url: str) -> str | None:
+    """The diff of the release an item made against the one before it."""
+    version = _release(item).get("version")
+    if not isinstance(version, int) or version < 2 or item.env is None:
+        return None
+    path = f"/v1/apps/{item.app}/envs/{item.env}/releases/{version - 1}/diff/{version}"
+    return base_url + path
+
+
+def _headline(item: HistoryItem) -> str | None:
+    where = f"{item.app} {item.env}" if item.env else item.app
+    if item.kind == "rollback":
+        return f"{EMOJI['rollback']} Rollback in {where}"
+    if item.kind == "denied":
+        return f"{EMOJI['denied']} Denied in {where}"
+    if is_failure(item):
+        return f"{FAILURE_EMOJI} Rollout {item.data.get('status')} in {where}"
+    return None
+
+
+def _fields(item: HistoryItem) -> list[dict[str, str]]:
+    where = f"{item.app} / {item.env}" if item.env else item.app
+    facts = [("Who", f"{item.actor} ({item.actor_kind})"), ("Where", where)]
+    release = _release(item)
+    if release.get("version"):
+        rollback_of = release.get("rollback_of")
+        note = f" (rollback to v{rollback_of})" if rollback_of else ""
+        facts.append(("Release", f"v{release['version']}{note}"))
+    if release.get("build_id"):
+        facts.append(("Build", str(release["build_id"])))
+    if release.get("commit"):
+        facts.append(("Commit", f"`{str(release['commit'])[:SHORT_COMMIT]}`"))
+    if item.reason:
+        facts.append(("Reason", item.reason))
+    return [{"type": "mrkdwn", "text": f"*{k}*\n{_escape(v)}"[:2000]} for k, v in facts]
+
+
+def slack_message(item: HistoryItem, base_url: str) -> dict[str, Any]:
+    """A Block Kit message for one change (an incoming webhook's JSON body)."""
+    headline = _headline(item)
+    summary = _escape(item.summary)
+    line = f"*{summary}*" if headline else f"{EMOJI.get(item.kind, '•')} {summary}"
+    blocks: list[dict[str, Any]] = []
+    if headline:
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": headline[:150]}})
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line[:3000]}})
+    blocks.append({"type": "section", "fields": _fields(item)[:10]})
+    context = [f"{item.kind} · position {item.position} · {item.recorded_at:%Y-%m-%d %H:%M:%S} UTC"]
+    link = diff_url(item, base_url)
+    if link:
+        version = _release(item)["version"]
+        context.insert(0, f"<{link}|diff v{version - 1} → v{version}>")
+    text = " · ".join(context)
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
+    return {"text": item.summary, "blocks": blocks}
