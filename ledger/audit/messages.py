@@ -1,0 +1,106 @@
+"""Wire shapes of the audit: checkpoints, proofs and the verification report. Hashes, keys
+and signatures are lowercase hex."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from msgspec import Struct
+
+from ledger.audit.signing import checkpoint_statement
+
+
+class Checkpoint(Struct, frozen=True, kw_only=True):
+    """A signed statement of the tree: after ``tree_size`` leaves its root was ``root_hash``.
+
+    The signature (Ed25519) covers ``checkpoint_statement(tree_size, root_hash, created_at)``;
+    ``key_id`` names the key, ``public_key`` is shown when the server holds that key."""
+
+    tree_size: int
+    root_hash: str
+    created_at: str
+    signature: str | None = None
+    key_id: str | None = None
+    public_key: str | None = None
+
+    def statement(self) -> bytes:
+        """The bytes the signature covers."""
+        return checkpoint_statement(self.tree_size, self.root_hash, self.created_at)
+
+
+class InclusionProof(Struct, frozen=True, kw_only=True, tag_field="type", tag="inclusion"):
+    """The audit path of one event's leaf to a checkpoint's root (RFC 6962 PATH).
+
+    The leaf's data is ``position`` (8 bytes, big-endian) followed by the 32 bytes of
+    ``event_hash``; ``audit_path`` lists sibling hashes from the leaf up to the root."""
+
+    position: int
+    leaf_index: int
+    event_hash: str
+    leaf_hash: str
+    audit_path: list[str]
+    checkpoint: Checkpoint
+    event_id: str | None = None
+
+
+class ConsistencyProof(Struct, frozen=True, kw_only=True, tag_field="type", tag="consistency"):
+    """Shows that the tree of checkpoint ``first`` is a prefix of the tree of ``second``
+    (RFC 6962 PROOF): nothing checkpointed before was changed, removed or reordered."""
+
+    first: Checkpoint
+    second: Checkpoint
+    proof: list[str]
+
+
+Proof = InclusionProof | ConsistencyProof
+
+Check = Literal["event", "stream", "chain", "leaf", "tree", "checkpoint", "signature"]
+
+
+class Problem(Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One thing the verifier found wrong, and where.
+
+    ``check``: event (a stored event does not decode, or its content names another stream or
+    version than its row), stream (a version is missing, repeated or out of order), chain (an
+    event's prev_hash is not the hash of its stream's previous event), leaf (an event differs
+    from, is missing from, or is absent in the checkpointed leaves), tree (a root does not
+    match a checkpoint), checkpoint (a checkpoint names leaves that do not exist),
+    signature (a checkpoint's signature is invalid)."""
+
+    check: Check
+    detail: str
+    position: int | None = None
+    stream_id: str | None = None
+    app: str | None = None
+    env: str | None = None
+    version: int | None = None
+    leaf_index: int | None = None
+    tree_size: int | None = None
+
+
+SignatureState = Literal["valid", "invalid", "unsigned", "unknown-key", "none"]
+
+
+class VerifyReport(Struct, kw_only=True):
+    """The result of re-reading the whole log: ``ok`` is false when any problem was found."""
+
+    ok: bool
+    events: int
+    streams: int
+    head: int
+    checkpoints: int
+    latest_checkpoint: Checkpoint | None
+    signature: SignatureState
+    uncovered: int
+    problems: list[Problem]
+    warnings: list[str]
+    seconds: float
+    events_per_second: float
+
+
+class ProofVerdict(Struct, frozen=True, kw_only=True):
+    """The offline verifier's answer about one proof."""
+
+    ok: bool
+    summary: str
+    problems: list[str]

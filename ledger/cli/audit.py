@@ -1,0 +1,200 @@
+"""Tamper evidence on the command line: `ledger verify` and `ledger checkpoint` (on the store,
+like `ledger projections rebuild`), and `ledger proof verify` (offline, for auditors)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import IO, TYPE_CHECKING
+
+import click
+import msgspec
+
+from ledger.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from ledger.application import LedgerStore
+    from ledger.audit.messages import Checkpoint, Problem, VerifyReport
+
+EXIT_TAMPERED = 1
+PUBLIC_KEY_HELP = "The ledger's Ed25519 public key (hex or base64) to check signatures with."
+
+
+@click.command()
+@click.option("--public-key", help=PUBLIC_KEY_HELP + " [default: the configured signing key's]")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=min(os.cpu_count() or 1, 8),
+    show_default="the number of CPUs, at most 8",
+    help="Worker processes that decode and hash events (used for logs over 40,000 events).",
+)
+def verify(public_key: str | None, as_json: bool, jobs: int) -> None:
+    """Re-read every event from the store and check it: each event's hash, every stream's
+    hash chain (prev_hash links, versions 1..n), the Merkle tree against every checkpoint,
+    and the checkpoints' signatures. Exits 1 when tampering is found, naming each problem.
+
+    Talks to the store named by LEDGER_DATABASE_URL, else LEDGER_DATA_DIR, like `ledger serve`.
+    """
+    from ledger.audit.verifier import verify_log
+
+    settings = Settings.from_env()
+    key = _public_key(public_key) or _configured_key(settings)
+    store = _open_store(settings)
+    try:
+        with _progress() as progress:
+            task = progress.add_task("verifying", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total or None)
+
+            report = verify_log(store, key, advance, jobs=jobs)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(msgspec.json.format(msgspec.json.encode(report)).decode())
+    else:
+        _print_report(report)
+    if not report.ok:
+        sys.exit(EXIT_TAMPERED)
+
+
+@click.command()
+def checkpoint() -> None:
+    """Bring the Merkle tree up to the head of the log and write a checkpoint now.
+
+    The server does this on its own (every LEDGER_CHECKPOINT_EVENTS events, default 1000, or
+    LEDGER_CHECKPOINT_SECONDS seconds, default 10); this is the on-demand way."""
+    written = asyncio.run(_checkpoint(Settings.from_env()))
+    if written is None:
+        raise click.ClickException("the log is empty: there is nothing to checkpoint")
+    _print_checkpoint(written)
+
+
+@click.group()
+def proof() -> None:
+    """Proofs of the ledger's Merkle tree, checked offline (no server, no store)."""
+
+
+@proof.command("verify")
+@click.argument("document", type=click.File("rb"), default="-")
+@click.option("--public-key", help=PUBLIC_KEY_HELP + " Pin it: do not trust the document's.")
+@click.option("--allow-unsigned", is_flag=True, help="Accept unsigned checkpoints.")
+def verify_proof(document: IO[bytes], public_key: str | None, allow_unsigned: bool) -> None:
+    """Check a proof DOCUMENT (a file, or - for stdin) as served by
+    GET /v1/events/{event_id}/proof or GET /v1/checkpoints/{first}/consistency/{second}.
+    Exits 0 when it is valid, 1 when it is not."""
+    from ledger.audit.offline import verify_proof_json
+
+    verdict = verify_proof_json(
+        document.read(), _public_key(public_key), allow_unsigned=allow_unsigned
+    )
+    click.echo(("valid: " if verdict.ok else "INVALID: ") + verdict.summary)
+    for problem in verdict.problems:
+        click.echo(f"  - {problem}")
+    if not verdict.ok:
+        sys.exit(EXIT_TAMPERED)
+
+
+def _public_key(text: str | None) -> bytes | None:
+    from ledger.audit.signing import parse_public_key
+
+    if text is None:
+        return None
+    try:
+        return parse_public_key(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--public-key") from None
+
+
+def _configured_key(settings: Settings) -> bytes | None:
+    from ledger.audit.config import AuditSettings
+    from ledger.audit.signing import load_signer
+
+    signer = load_signer(settings, AuditSettings.from_env().signing_key, create=False)
+    return None if signer is None else signer.public_key
+
+
+def _open_store(settings: Settings) -> LedgerStore:
+    """The event store, with the audit tables created if this ledger never had them."""
+    from ledger.application import LedgerStore
+    from ledger.audit.checkpointer import create_tables
+    from projections.views import open_database
+
+    async def prepare() -> None:
+        database = await open_database(settings)
+        try:
+            await create_tables(database)
+        finally:
+            await database.close()
+
+    asyncio.run(prepare())
+    return LedgerStore(settings)
+
+
+async def _checkpoint(settings: Settings) -> Checkpoint | None:
+    from ledger.application import LedgerStore
+    from ledger.audit import checkpointer_for, open_audit
+    from projections.views import open_database
+
+    store = LedgerStore(settings)
+    database = await open_database(settings)
+    try:
+        audit = await open_audit(settings, database)
+        checkpointer = checkpointer_for(store, audit)
+        await checkpointer.catch_up()
+        written = await checkpointer.checkpoint()
+        return None if written is None else await audit.checkpoint(written.tree_size)
+    finally:
+        await database.close()
+        store.close()
+
+
+def _print_checkpoint(c: Checkpoint) -> None:
+    click.echo(f"tree_size:  {c.tree_size}")
+    click.echo(f"root_hash:  {c.root_hash}")
+    click.echo(f"created_at: {c.created_at}")
+    click.echo(f"key_id:     {c.key_id or '- (unsigned: set LEDGER_SIGNING_KEY)'}")
+    click.echo(f"public_key: {c.public_key or '-'}")
+    click.echo(f"signature:  {c.signature or '-'}")
+
+
+def _print_report(report: VerifyReport) -> None:
+    latest = report.latest_checkpoint
+    covered = f"checkpoint {latest.tree_size} ({report.signature})" if latest else "no checkpoint"
+    click.echo(
+        f"verified {report.events} events in {report.streams} streams up to position "
+        f"{report.head} against {covered} in {report.seconds}s "
+        f"({report.events_per_second} events/s)"
+    )
+    for warning in report.warnings:
+        click.echo(f"note: {warning}")
+    for problem in report.problems:
+        click.echo(f"TAMPERED [{problem.check}] {_place(problem)}: {problem.detail}")
+    click.echo("ok: no tampering found" if report.ok else f"{len(report.problems)} problem(s)")
+
+
+def _place(p: Problem) -> str:
+    """Where a problem is: position, stream (app/env), version, leaf, checkpoint."""
+    parts = [
+        f"position {p.position}" if p.position is not None else "",
+        f"stream {p.stream_id}" if p.stream_id else "",
+        f"({p.app}/{p.env or '-'})" if p.app else "",
+        f"version {p.version}" if p.version is not None else "",
+        f"leaf {p.leaf_index}" if p.leaf_index is not None else "",
+        f"checkpoint {p.tree_size}" if p.tree_size is not None else "",
+    ]
+    return " ".join(part for part in parts if part)
+
+
+def _progress() -> Progress:
+    """A progress bar on stderr, so stdout carries only the result."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=Console(stderr=True), transient=True)
