@@ -10,7 +10,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from ledger.domain.model import Stream, fold
 from ledger.settings import Settings
-from ledger.store import MsgspecMapper, eventsourcing_env, position_of
+from ledger.store import MsgspecMapper, eventsourcing_env, position_of, schema_lock, version_at
 
 
 class LedgerStore(Application[UUID]):
@@ -19,7 +19,8 @@ class LedgerStore(Application[UUID]):
     name = "Ledger"
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(env=eventsourcing_env(settings))
+        with schema_lock(settings.database_url):
+            super().__init__(env=eventsourcing_env(settings))
         self.settings = settings
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -35,6 +36,10 @@ class LedgerStore(Application[UUID]):
 
     def position_of(self, stream_id: UUID, version: int) -> int | None:
         return position_of(self.recorder, stream_id, version)
+
+    def version_at(self, stream_id: UUID, position: int) -> int | None:
+        """The stream's version as it was at a global position (None: no event of it yet)."""
+        return version_at(self.recorder, stream_id, position)
 
     def head(self) -> int:
         """The position of the newest event in the log (0 when empty)."""

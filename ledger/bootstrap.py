@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
+from ledger import wakeups
 from ledger.application import LedgerStore
+from ledger.audit import AuditLog, Checkpointer, checkpointer_for, open_audit
+from ledger.follower import LogFollower
+from ledger.ingest.nats import Responder
+from ledger.ingest.service import Ingestor
 from ledger.jetstream.publisher import Publisher
+from ledger.ownership import ownership
 from ledger.settings import Settings
 from ledger.tokens import Tokens
+from ledger.webhooks.deliverer import Deliverer
+from ledger.webhooks.store import WebhookStore
 from ledger.writer import Writer
 from projections.runner import ProjectionRunner
 from projections.views import Views, open_views
+
+log = logging.getLogger("ledger")
 
 
 @dataclass
@@ -23,13 +34,40 @@ class Ledger:
     writer: Writer
     views: Views
     tokens: Tokens
+    audit: AuditLog
+    webhooks: WebhookStore
     publisher: Publisher | None = None
+    deliverer: Deliverer | None = None  # webhooks, in the roles that follow the log
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    followers: list[LogFollower] = field(default_factory=list)
+    listening: asyncio.Task[None] | None = None
+    checkpointer: Checkpointer | None = None
+    responder: Responder | None = None  # CDEvents ingest over NATS
 
-    async def close(self) -> None:
-        """Finish queued writes and the current projection batch, then close the stores."""
-        await asyncio.to_thread(self.writer.close)
+    async def close(self, timeout: float | None = None) -> None:
+        """Finish queued writes and the current batch of each follower, then close the stores.
+
+        With ``timeout``, stop waiting after that many seconds. What is left undone is as
+        safe as after a crash: nothing unsaved was acknowledged, and each follower stores its
+        position with its work, so the next owner redoes the interrupted batch."""
+        try:
+            await asyncio.wait_for(self._close(timeout), timeout)
+        except TimeoutError:
+            log.warning("closing took longer than %.1fs; stopping without waiting", timeout)
+
+    async def _close(self, timeout: float | None) -> None:
+        self.stopping.set()
+        if self.listening is not None:
+            await self.listening
+        if self.responder is not None:
+            await self.responder.close()
+        await asyncio.to_thread(self.writer.close, timeout)
         if self.publisher is not None:
             await self.publisher.close()
+        if self.checkpointer is not None:
+            await self.checkpointer.stop()
+        if self.deliverer is not None:
+            await self.deliverer.stop()
         await self.views.close()
         self.store.close()
 
@@ -46,24 +84,53 @@ async def open_ledger(settings: Settings, *, follow: bool = True) -> Ledger:
     views = await open_views(settings, store)
     tokens = Tokens(views.database)
     await tokens.create_table()
-    ledger = Ledger(settings=settings, store=store, writer=writer, views=views, tokens=tokens)
+    audit = await open_audit(settings, views.database)
+    webhooks = WebhookStore(views.database)
+    await webhooks.create_table()
+    ledger = Ledger(
+        settings=settings,
+        store=store,
+        writer=writer,
+        views=views,
+        tokens=tokens,
+        audit=audit,
+        webhooks=webhooks,
+    )
     if follow:
         _follow(ledger)
+    if settings.nats_url:
+        ledger.responder = Responder(Ingestor(store, writer), settings.nats_url)
+        ledger.responder.start()
     return ledger
 
 
 def _follow(ledger: Ledger) -> None:
     """Start the followers of the log in this process, woken after every append."""
-    followers: list[ProjectionRunner | Publisher] = [ledger.views.runner]
+    ledger.checkpointer = checkpointer_for(ledger.store, ledger.audit)
+    followers: list[ProjectionRunner | Publisher | Checkpointer] = [
+        ledger.views.runner,
+        ledger.checkpointer,
+    ]
     if ledger.settings.nats_url:
         ledger.publisher = Publisher(ledger.store, ledger.views, ledger.settings.nats_url)
         followers.append(ledger.publisher)
+    ledger.followers = list(followers)
+    for follower in followers:  # one active owner per follower across all workers
+        follower.ownership = ownership(ledger.settings.database_url, follower.name)
     loop = asyncio.get_running_loop()
 
-    def wake(_head: int) -> None:
+    def wake(_head: int = 0) -> None:
         for follower in followers:
             loop.call_soon_threadsafe(follower.wake)
+
+    if ledger.settings.database_url:  # appends of other processes wake this one's followers
+        ledger.listening = asyncio.create_task(
+            wakeups.listen(ledger.settings.database_url, wake, ledger.stopping)
+        )
 
     ledger.writer.listeners.append(wake)
     for follower in followers:
         follower.start()
+    ledger.deliverer = Deliverer.of(ledger.settings, ledger.store, ledger.views, ledger.webhooks)
+    ledger.deliverer.ownership = ownership(ledger.settings.database_url, ledger.deliverer.name)
+    ledger.deliverer.start()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
 from msgspec import Struct
 
+from ledger.domain.diff import BuildChange, ConfigChange, FlagChange, MigrationChange
+from ledger.domain.dora import DoraMetrics
 from ledger.domain.events import ActorKind, ConfigChanged, ReleaseCreated, ReleaseStatus, Via
-from ledger.domain.model import Release
+from ledger.domain.model import Environment, Release
 
 
 class ReleaseView(Struct, kw_only=True):
@@ -108,6 +110,52 @@ class ReleaseList(Struct, kw_only=True):
     releases: list[ReleaseView]
 
 
+Direction = Literal["forward", "backward", "across"]
+"""forward: new is the later release; backward: the earlier; across: two environments."""
+
+
+class DiffSide(Struct, kw_only=True):
+    """One side of a diff: an environment at a release (or now), and where that is in the log."""
+
+    env: str
+    release: ReleaseView | None
+    schema_version: str | None
+    position: int
+
+
+class DiffView(Struct, kw_only=True):
+    """What changes from ``old`` to ``new``; ``direction`` says how the two sides relate."""
+
+    app: str
+    old: DiffSide
+    new: DiffSide
+    direction: Direction
+    build: BuildChange | None
+    config: list[ConfigChange]
+    flags: list[FlagChange]
+    migrations: list[MigrationChange]
+
+
+class EnvironmentDora(Struct, kw_only=True):
+    app: str
+    env: str
+    metrics: DoraMetrics
+
+
+class DoraView(Struct, kw_only=True):
+    """DORA metrics over [since, until) (``days`` long), pooled over the environments in scope;
+    across apps, ``environments`` breaks them down per environment."""
+
+    app: str | None
+    env: str | None
+    since: datetime
+    until: datetime
+    days: int
+    include_config: bool
+    metrics: DoraMetrics
+    environments: list[EnvironmentDora] = []
+
+
 class FieldError(Struct, kw_only=True):
     field: str
     message: str
@@ -150,3 +198,20 @@ def release_view(release: Release) -> ReleaseView:
     fields = msgspec.structs.asdict(release)
     del fields["event_version"], fields["steps"]
     return ReleaseView(**fields)
+
+
+def state_view(state: Environment, position: int) -> StateView:
+    """What a client sees of an environment (its config already redacted as it should be)."""
+    current = state.current()
+    return StateView(
+        app=state.app,
+        env=state.env,
+        release=release_view(current) if current else None,
+        config=dict(state.config),
+        flags={n: FlagView(enabled=f.enabled, rollout_percent=f.rollout_percent)
+               for n, f in state.flags.items()},
+        schema_version=state.schema_version,
+        position=position,
+        config_version=state.config_version,
+        updated_at=state.updated_at,
+    )  # fmt: skip

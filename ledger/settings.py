@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from msgspec import Struct
 
@@ -12,10 +13,12 @@ from ledger.domain.policy import Rules
 
 
 class Settings(Struct, frozen=True, kw_only=True):
+    role: Literal["all", "api", "worker"] = "all"
     host: str = "127.0.0.1"
     port: int = 8080
     data_dir: Path = Path(".ledger")
     database_url: str | None = None
+    read_database_url: str | None = None  # a read replica of database_url, for queries
     nats_url: str | None = None
     cipher_key: str | None = None
     max_body_bytes: int = 1024 * 1024
@@ -31,16 +34,22 @@ class Settings(Struct, frozen=True, kw_only=True):
     ci_writes_per_minute: int = 0
     system_writes_per_minute: int = 0
     write_burst: int = 20
+    public_url: str | None = None  # how people reach this ledger: links in chat messages
+    feed_keepalive_seconds: float = 15.0
+    webhook_pause_after_seconds: float = 3600.0
+    shutdown_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from LEDGER_* variables (unset ones keep their defaults)."""
         env = os.environ if environ is None else environ
         given = {
+            "role": env.get("LEDGER_ROLE") or None,
             "host": env.get("LEDGER_HOST"),
             "port": _int(env.get("LEDGER_PORT")),
             "data_dir": Path(env["LEDGER_DATA_DIR"]) if env.get("LEDGER_DATA_DIR") else None,
             "database_url": env.get("LEDGER_DATABASE_URL") or None,
+            "read_database_url": env.get("LEDGER_READ_DATABASE_URL") or None,
             "nats_url": env.get("LEDGER_NATS_URL") or None,
             "cipher_key": env.get("LEDGER_CIPHER_KEY") or None,
             "max_body_bytes": _int(env.get("LEDGER_MAX_BODY_BYTES")),
@@ -56,7 +65,13 @@ class Settings(Struct, frozen=True, kw_only=True):
             "ci_writes_per_minute": _int(env.get("LEDGER_CI_WRITES_PER_MINUTE")),
             "system_writes_per_minute": _int(env.get("LEDGER_SYSTEM_WRITES_PER_MINUTE")),
             "write_burst": _int(env.get("LEDGER_WRITE_BURST")),
+            "public_url": env.get("LEDGER_PUBLIC_URL") or None,
+            "feed_keepalive_seconds": _float(env.get("LEDGER_FEED_KEEPALIVE_SECONDS")),
+            "webhook_pause_after_seconds": _float(env.get("LEDGER_WEBHOOK_PAUSE_AFTER_SECONDS")),
+            "shutdown_timeout_seconds": _float(env.get("LEDGER_SHUTDOWN_TIMEOUT_SECONDS")),
         }
+        if given["role"] not in (None, "all", "api", "worker"):
+            raise ValueError(f"LEDGER_ROLE must be all, api or worker, not {given['role']!r}")
         return cls(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
 
     def rules(self) -> Rules:
@@ -74,6 +89,11 @@ class Settings(Struct, frozen=True, kw_only=True):
             "ci": self.ci_writes_per_minute,
             "system": self.system_writes_per_minute,
         }.get(kind, 0)
+
+    @property
+    def base_url(self) -> str:
+        """The ledger's URL for links: LEDGER_PUBLIC_URL, else where it listens."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def embedded(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
@@ -14,6 +16,8 @@ from eventsourcing.utils import get_topic, resolve_topic
 from ledger.settings import Settings
 
 EVENTS_FILE = "ledger.sqlite"
+SCHEMA_LOCK_KEY = 7204611553  # the same key as the views' DDL lock
+CONNECT_TIMEOUT_SECONDS = 2  # per try; eventsourcing tries a statement 10 times
 
 
 class MsgspecMapper(Mapper[UUID]):
@@ -46,12 +50,13 @@ class MsgspecMapper(Mapper[UUID]):
             state = self.compressor.decompress(state)
         version = getattr(cls, "class_version", 1)
         if version == 1:
-            return _decoder(cls).decode(state)
+            return decoder_of(cls).decode(state)
         return _upcast(cls, msgspec.json.decode(state), version)
 
 
 @cache
-def _decoder(cls: type) -> msgspec.json.Decoder[Any]:
+def decoder_of(cls: type) -> msgspec.json.Decoder[Any]:
+    """The (cached) msgspec decoder of an event class's stored JSON."""
     return msgspec.json.Decoder(cls)
 
 
@@ -82,6 +87,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
     url = urlsplit(settings.database_url)
     return env | {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": "ledger.recorder:ColumnarRecorder",  # faster inserts
         "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
         "POSTGRES_HOST": url.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(url.port or 5432),
@@ -89,21 +95,62 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "POSTGRES_POOL_SIZE": "8",
         "POSTGRES_MAX_OVERFLOW": "8",
+        # After a PostgreSQL restart every pooled connection is dead: check each one as it
+        # leaves the pool (a cheap round trip), so that none fails a request once the server
+        # is back; and wait at most this long for a connection while it is away.
+        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
     }
 
 
 def position_of(recorder: Any, originator_id: UUID, version: int) -> int | None:
     """The global position (notification id) of one stored event."""
+    template = (
+        "SELECT {position} AS found FROM {table} WHERE originator_id={p} AND originator_version={p}"
+    )
+    return _select_int(recorder, template, originator_id, version)
+
+
+def version_at(recorder: Any, originator_id: UUID, position: int) -> int | None:
+    """The version of a stream's last event at or before a global position (None: none yet).
+
+    Within a stream positions grow with versions (commit order is notification order), so
+    the answer is the first row of a backward walk along the stream's primary key."""
+    template = (
+        "SELECT originator_version AS found FROM {table} WHERE originator_id={p} "
+        "AND {position}<={p} ORDER BY originator_version DESC LIMIT 1"
+    )
+    return _select_int(recorder, template, originator_id, position)
+
+
+def _select_int(recorder: Any, template: str, originator_id: UUID, value: int) -> int | None:
+    """Run a one-number query on the events table; the backends differ only in dialect."""
     table = recorder.events_table_name
-    where = "WHERE originator_id={0} AND originator_version={0}"
     if recorder.__class__.__module__.endswith("sqlite"):
-        sql = f"SELECT rowid AS position FROM {table} " + where.format("?")
+        sql = template.format(table=table, position="rowid", p="?")
         key: object = originator_id.hex
     else:
         table = f"{recorder.datastore.schema}.{table}"
-        sql = f"SELECT notification_id AS position FROM {table} " + where.format("%s")
+        sql = template.format(table=table, position="notification_id", p="%s")
         key = originator_id
     with recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(sql, (key, version))
+        cursor.execute(sql, (key, value))
         row = cursor.fetchone()
-    return None if row is None else int(cast(Any, row)["position"])
+    return None if row is None else int(cast(Any, row)["found"])
+
+
+@contextmanager
+def schema_lock(database_url: str | None) -> Iterator[None]:
+    """Hold PostgreSQL's schema lock while eventsourcing creates its tables: processes that
+    start together would otherwise race on CREATE TABLE/TYPE. SQLite needs none."""
+    if database_url is None:
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))

@@ -16,7 +16,7 @@ from ledger.domain.events import ActorKind
 from ledger.domain.names import check_name
 from ledger.domain.policy import SCOPES
 from ledger.settings import Settings
-from projections.database import Database
+from projections.database import Database, create_schema
 
 TOKENS_TABLE = """
 CREATE TABLE IF NOT EXISTS ledger_tokens (
@@ -69,7 +69,7 @@ class Tokens:
         self._active: tuple[float, bool] = (0.0, False)
 
     async def create_table(self) -> None:
-        await self.db.execute(TOKENS_TABLE)
+        await create_schema(self.db, [TOKENS_TABLE])
 
     async def create(self, name: str, kind: str, scopes: frozenset[str]) -> str:
         """A new token for the principal; the plaintext is returned once and never stored."""

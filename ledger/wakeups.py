@@ -1,6 +1,10 @@
-"""Cross-process wake-ups on PostgreSQL: a writer NOTIFYs after each commit, followers in
-other processes LISTEN, so a worker projects an API replica's append at once rather than at
-its next poll (which stays as the fallback)."""
+"""Cross-process wake-ups on PostgreSQL: every append NOTIFYs, followers in other processes
+LISTEN, so a worker projects an API replica's append at once rather than at its next poll
+(which stays as the fallback).
+
+The NOTIFY is the event store's own: eventsourcing's recorder sends one on the channel named
+after the events table inside every insert transaction, so it is delivered exactly when the
+append commits and costs the writer nothing more (no transaction of its own)."""
 
 from __future__ import annotations
 
@@ -8,29 +12,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import asyncpg
 
-from ledger.application import LedgerStore
-
 log = logging.getLogger("ledger.wakeups")
-CHANNEL = "ledger_appended"
+CHANNEL = "ledger_events"  # the recorder's channel: the events table of the app named Ledger
 RECONNECT_SECONDS = 2.0
-
-
-def notifier(store: LedgerStore) -> Callable[[int], None]:
-    """A writer listener that announces the new head on the channel (PostgreSQL only)."""
-    datastore: Any = getattr(store.recorder, "datastore", None)
-
-    def notify(head: int) -> None:
-        try:
-            with datastore.transaction(commit=True) as cursor:
-                cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(head)))
-        except Exception as error:  # a lost wake-up only delays followers until their poll
-            log.warning("could not announce position %d: %s", head, error)
-
-    return notify
 
 
 async def listen(url: str, wake: Callable[[], None], stopping: asyncio.Event) -> None:

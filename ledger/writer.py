@@ -5,6 +5,7 @@ one transaction, so concurrent requests share a durable commit. A conflict with 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import random
@@ -23,6 +24,7 @@ from prometheus_client.metrics_core import Metric
 from ledger.application import LedgerStore
 from ledger.domain.commands import AnyCommand, Context
 from ledger.domain.errors import DomainError
+from ledger.domain.events import LedgerEvent
 from ledger.domain.model import Environment, Stream, snapshot_of
 from ledger.domain.policy import Rules
 from ledger.handlers import Decided, FlushFirst, Session, handle
@@ -68,13 +70,37 @@ class WriterMetrics:
         ]
 
 
-class Pending:
-    __slots__ = ("command", "context", "future")
+Outcome = WriteResult | BaseException
+Answer = Future[WriteResult] | asyncio.Future[WriteResult]
 
-    def __init__(self, command: AnyCommand, context: Context) -> None:
+
+class Pending:
+    """A queued command, and the future its outcome goes to: a thread's, or an event loop's."""
+
+    __slots__ = ("answered", "command", "context", "future", "loop")
+
+    def __init__(
+        self, command: AnyCommand, context: Context, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
         self.command = command
         self.context = context
-        self.future: Future[WriteResult] = Future()
+        self.loop = loop
+        self.future: Answer = Future() if loop is None else loop.create_future()
+        self.answered = False
+
+
+def _settle(future: Answer, outcome: Outcome) -> None:
+    if future.done():  # an event loop's caller may have given up (cancelled)
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+def _settle_all(answers: list[tuple[Answer, Outcome]]) -> None:
+    for future, outcome in answers:
+        _settle(future, outcome)
 
 
 class Writer:
@@ -96,12 +122,22 @@ class Writer:
         self.metrics = WriterMetrics()
         self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         self._cache: OrderedDict[UUID, Stream] = OrderedDict()
+        self._outbox: dict[asyncio.AbstractEventLoop, list[tuple[Answer, Outcome]]] = {}
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
         self._thread.start()
 
     def submit(self, command: AnyCommand, context: Context) -> Future[WriteResult]:
         pending = Pending(command, context)
         self._queue.put(pending)
+        assert isinstance(pending.future, Future)
+        return pending.future
+
+    def submit_async(self, command: AnyCommand, context: Context) -> asyncio.Future[WriteResult]:
+        """Queue a command from an event loop. The outcomes of a batch reach their loop in one
+        call, so that a batch costs its loop one wake-up rather than one per command."""
+        pending = Pending(command, context, asyncio.get_running_loop())
+        self._queue.put(pending)
+        assert isinstance(pending.future, asyncio.Future)
         return pending.future
 
     def execute(self, command: AnyCommand, context: Context) -> WriteResult:
@@ -109,12 +145,13 @@ class Writer:
         return self.submit(command, context).result()
 
     async def run(self, command: AnyCommand, context: Context) -> WriteResult:
-        return await asyncio.wrap_future(self.submit(command, context))
+        return await self.submit_async(command, context)
 
-    def close(self) -> None:
-        """Finish the queued commands, then stop the writer thread."""
+    def close(self, timeout: float | None = None) -> None:
+        """Finish the queued commands, then stop the writer thread (waiting at most
+        ``timeout`` seconds: the thread is a daemon, it never holds the process up)."""
         self._queue.put(None)
-        self._thread.join()
+        self._thread.join(timeout)
 
     def _run(self) -> None:
         while True:
@@ -137,8 +174,9 @@ class Writer:
                 log.exception("batch failed")
                 self._cache.clear()
                 for pending in batch:
-                    if not pending.future.done():
-                        pending.future.set_exception(error)
+                    self._reply(pending, error)
+            finally:
+                self._deliver()
 
     def _process(self, batch: list[Pending], attempt: int = 0) -> None:
         session = Session(self.store, self._cache, self.rules)
@@ -152,11 +190,11 @@ class Writer:
                     session, decided = Session(self.store, self._cache, self.rules), []
                     result = self._decide(session, pending)
             except DomainError as error:
-                pending.future.set_exception(error)
+                self._reply(pending, error)
                 continue
             except Exception as error:
                 log.exception("command failed", extra={"command": type(pending.command).__name__})
-                pending.future.set_exception(error)
+                self._reply(pending, error)
                 continue
             decided.append((pending, result))
         self._commit(session, decided, attempt)
@@ -172,8 +210,7 @@ class Writer:
         positions: dict[int, int] = {}
         if session.pending:
             try:
-                with self.metrics.commit_seconds.time():
-                    recordings = self.store.save(*session.pending)
+                positions = self._save(session.pending)
             except Exception as error:
                 self._forget(session.touched)
                 self.metrics.failed_commits.inc()
@@ -181,7 +218,6 @@ class Writer:
                 return
             self.metrics.batch_commands.observe(len(decided))
             self.metrics.events.inc(len(session.pending))
-            positions = {id(r.domain_event): r.notification.id for r in recordings}
         self._trim_cache()
         for pending, result in decided:
             self._answer(pending, result, positions)
@@ -190,6 +226,29 @@ class Writer:
             head = max(positions.values())
             for listener in self.listeners:
                 listener(head)
+
+    def _save(self, events: list[LedgerEvent]) -> dict[int, int]:
+        """Save a batch in one transaction; returns each event's position, by ``id(event)``."""
+        try:
+            with self.metrics.commit_seconds.time():
+                recordings = self.store.events.put(events)
+        except IntegrityError:
+            if not self._saved_already(events[0]):
+                raise
+            # eventsourcing retries a save whose connection broke; when the commit had gone
+            # through, the retry conflicts with this very batch: it is saved, answer so.
+            log.warning("a save whose answer was lost had gone through; answering it")
+            return {id(e): self.store.position_of(e.originator_id, e.originator_version) or 0
+                    for e in events}  # fmt: skip
+        return {id(r.domain_event): r.notification.id for r in recordings}
+
+    def _saved_already(self, event: LedgerEvent) -> bool:
+        """Whether the store holds this very event (the same event id at its version)."""
+        stored = self.store.recorder.select_events(
+            event.originator_id, gt=event.originator_version - 1, lte=event.originator_version
+        )
+        found = self.store.mapper.to_domain_event(stored[0]) if stored else None
+        return isinstance(found, LedgerEvent) and found.event_id == event.event_id
 
     def _after_failed_save(
         self, error: Exception, decided: list[tuple[Pending, Decided]], attempt: int
@@ -203,11 +262,11 @@ class Writer:
             return
         log.error("save failed", exc_info=error)
         for pending, _ in decided:
-            pending.future.set_exception(error)
+            self._reply(pending, error)
 
     def _answer(self, pending: Pending, decided: Decided, positions: dict[int, int]) -> None:
         if decided.refusal is not None:
-            pending.future.set_exception(decided.refusal)
+            self._reply(pending, decided.refusal)
             return
         result = decided.result
         if decided.events:
@@ -215,7 +274,24 @@ class Writer:
         elif decided.replay_of is not None:
             ref = decided.replay_of
             result.position = self.store.position_of(ref.originator_id, ref.originator_version) or 0
-        pending.future.set_result(result)
+        self._reply(pending, result)
+
+    def _reply(self, pending: Pending, outcome: Outcome) -> None:
+        """Answer a command once: a thread's future now, an event loop's with its batch."""
+        if pending.answered:
+            return
+        pending.answered = True
+        if pending.loop is None:
+            _settle(pending.future, outcome)
+        else:
+            self._outbox.setdefault(pending.loop, []).append((pending.future, outcome))
+
+    def _deliver(self) -> None:
+        """Hand each event loop the outcomes of its commands, in one call."""
+        outbox, self._outbox = self._outbox, {}
+        for loop, answers in outbox.items():
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+                loop.call_soon_threadsafe(_settle_all, answers)
 
     def _forget(self, stream_ids: set[UUID]) -> None:
         for stream_id in stream_ids:

@@ -22,6 +22,15 @@ Row = dict[str, Any]
 T = TypeVar("T")
 BUSY_TIMEOUT_SECONDS = 30
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    ConnectionError,  # refused or reset: the server is away
+    TimeoutError,
+    asyncpg.PostgresConnectionError,  # e.g. the connection died in the middle of a query
+    asyncpg.OperatorInterventionError,  # shutting down, crashed, or still starting up
+    asyncpg.TooManyConnectionsError,
+)
+"""Errors of the views' database that mean "not reachable now": retry soon (the asyncpg pool
+connects again on its next acquire)."""
 
 
 class Connection(Protocol):
@@ -32,6 +41,11 @@ class Connection(Protocol):
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         """Run a statement once for each row of arguments."""
+
+    async def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        """Insert rows into a table: PostgreSQL's COPY, a bulk path for large batches."""
 
     async def fetch(self, sql: str, *args: object) -> list[Row]:
         """Rows of a query, each a dict of column name to value."""
@@ -65,6 +79,11 @@ class PostgresConnection:
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         await self._conn.executemany(sql, rows)
+
+    async def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        await self._conn.copy_records_to_table(table, records=rows, columns=columns)
 
     async def fetch(self, sql: str, *args: object) -> list[Row]:
         return [dict(record) for record in await self._conn.fetch(sql, *args)]
@@ -104,6 +123,12 @@ class PostgresDatabase:
     async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         async with self.transaction() as conn:
             await conn.executemany(sql, rows)
+
+    async def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        async with self.transaction() as conn:
+            await conn.insert_many(table, columns, rows)
 
     async def fetch(self, sql: str, *args: object) -> list[Row]:
         async with self.connection() as conn:
@@ -159,6 +184,12 @@ class SqliteConnection:
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         await self._run(lambda: self._db().executemany(sqlite_dialect(sql), rows))
+
+    async def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+        await self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     async def fetch(self, sql: str, *args: object) -> list[Row]:
         return await self._run(lambda: self._db().execute(sqlite_dialect(sql), args).fetchall())
@@ -217,6 +248,12 @@ class SqliteDatabase:
         async with self.transaction() as conn:
             await conn.executemany(sql, rows)
 
+    async def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        async with self.transaction() as conn:
+            await conn.insert_many(table, columns, rows)
+
     async def fetch(self, sql: str, *args: object) -> list[Row]:
         return await self._reader.fetch(sql, *args)
 
@@ -226,3 +263,16 @@ class SqliteDatabase:
     async def close(self) -> None:
         await self._writer.close()
         await self._reader.close()
+
+
+SCHEMA_LOCK_KEY = 7204611553
+
+
+async def create_schema(database: Database, statements: Iterable[str]) -> None:
+    """Run DDL in one transaction; on PostgreSQL one process at a time (replicas may start
+    together, and CREATE … IF NOT EXISTS alone can still fail on a race there)."""
+    async with database.transaction() as conn:
+        if database.backend == "postgres":
+            await conn.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})")
+        for statement in statements:
+            await conn.execute(statement)

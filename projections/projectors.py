@@ -25,9 +25,12 @@ from ledger.domain.events import (
     RolloutProgressed,
 )
 from ledger.domain.model import LIVE, Environment, Release, evolve
+from ledger.domain.policy import Rules
 from ledger.domain.secrets import fingerprint, is_secret, redact_event
-from ledger.schemas import AppView, FlagView, HistoryItem, ReleaseView, StateView, release_view
-from projections.summaries import summarize
+from ledger.schemas import AppView, HistoryItem, ReleaseView, release_view
+from ledger.schemas import state_view as state_view  # re-exported: rows and tests use it here
+from projections.provenance import unseen_in
+from projections.summaries import Context, summarize
 
 EnvKey = tuple[str, str]
 ReleaseKey = tuple[str, str, int]
@@ -92,23 +95,6 @@ def evolve_environment(
     return after, changed + after.releases[count:]
 
 
-def state_view(state: Environment, position: int) -> StateView:
-    """What a client sees of an environment (its config already redacted)."""
-    current = state.current()
-    return StateView(
-        app=state.app,
-        env=state.env,
-        release=release_view(current) if current else None,
-        config=dict(state.config),
-        flags={n: FlagView(enabled=f.enabled, rollout_percent=f.rollout_percent)
-               for n, f in state.flags.items()},
-        schema_version=state.schema_version,
-        position=position,
-        config_version=state.config_version,
-        updated_at=state.updated_at,
-    )  # fmt: skip
-
-
 def event_data(event: LedgerEvent) -> dict[str, Any]:
     """The fields that are specific to the event's type, as JSON-ready values."""
     fields = {f: getattr(event, f) for f in event.__struct_fields__ if f not in META_FIELDS}
@@ -139,11 +125,14 @@ class ViewChanges:
     """What a batch of events changes in the views, worked out without I/O.
 
     ``states`` must hold the projected state of every environment the batch touches that
-    already has one; it is updated in place.
+    already has one; it is updated in place. With ``rules``, deploys are summarised with where
+    their build should have run first (``projections.provenance``), which needs the states
+    ``provenance.states_needed`` names as well.
     """
 
-    def __init__(self, states: dict[EnvKey, Environment]) -> None:
+    def __init__(self, states: dict[EnvKey, Environment], rules: Rules | None = None) -> None:
         self.states = states
+        self.rules = rules
         self.apps: list[tuple[AppView, int]] = []
         self.envs: dict[EnvKey, int] = {}
         self.releases: dict[ReleaseKey, ReleaseView] = {}
@@ -167,7 +156,8 @@ class ViewChanges:
     ) -> None:
         before = self.states.get(key)
         secret_before = list(before.secret_keys) if before else []
-        summary = summarize(event, before)  # before evolving: evolve changes the state in place
+        # Before evolving: evolve changes the state in place.
+        summary = summarize(event, before, self._context(event))
         # The domain's own rules, fed the event as stored; the plaintext values it brings are
         # replaced at once, by the secret keys the domain holds after it (nothing awaits here).
         after, releases = evolve_environment(before, event)
@@ -178,3 +168,8 @@ class ViewChanges:
             self.releases[(*key, release.version)] = release_view(release)
         shown = redact_event(event, after.secret_keys)
         self.history.append(history_item(shown, position, kind, summary))
+
+    def _context(self, event: LedgerEvent) -> Context:
+        if self.rules is None:
+            return Context()
+        return Context(unseen_in=unseen_in(event, self.states, self.rules))

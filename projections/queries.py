@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Literal
 
+import msgspec
 from msgspec import Meta, Struct
 
-from ledger.schemas import AppView, HistoryPage, ReleaseView, StateView
+from ledger.domain.events import ActorKind, Via
+from ledger.schemas import AppView, HistoryItem, HistoryPage, ReleaseView, StateView
 from projections import sql
 from projections.database import Database
 from projections.rows import (
     app_of,
     env_summary_of,
     history_item_of,
+    instant,
     release_of,
     state_of,
     timestamp,
@@ -23,14 +27,30 @@ from projections.rows import (
 from projections.store import TRACKING_NAME
 
 HistoryKind = Literal[
-    "app", "build", "config", "flag", "deploy", "rollout", "migration", "rollback", "promote",
+    "app",
+    "build",
+    "config",
+    "flag",
+    "deploy",
+    "rollout",
+    "migration",
+    "rollback",
+    "promote",
     "denied",
-]  # fmt: skip
+]
 
 _STATE_COLUMNS = (
     "app, env, position, updated_at, release, config, flags, schema_version, config_version"
 )
 _RELEASES = f"SELECT * FROM {sql.RELEASES} WHERE app = $1 AND env = $2"
+ENVIRONMENT_KINDS = ("config", "flag", "deploy", "rollout", "migration", "rollback", "promote")
+"""History kinds of the events of an environment's own stream (``denied`` has its own)."""
+_OF_ENVIRONMENT = (
+    f"FROM {sql.HISTORY} WHERE app = $1 AND env = $2 "
+    f"AND kind IN ({', '.join(repr(k) for k in ENVIRONMENT_KINDS)})"
+)
+EXPORT_CHUNK = 1000
+TIMELINE_KINDS = ("config", "deploy", "promote", "rollback", "rollout", "flag")
 
 
 def cursor_of(position: int) -> str:
@@ -60,6 +80,9 @@ class HistoryQuery(Struct, frozen=True, kw_only=True):
     env: str | None = None
     kind: HistoryKind | None = None
     actor: str | None = None
+    actor_kind: ActorKind | None = None
+    via: Via | None = None
+    correlation_id: Annotated[str, Meta(min_length=1, max_length=128)] | None = None
     since: datetime | None = None
     until: datetime | None = None
     q: Annotated[str, Meta(min_length=1, max_length=256)] | None = None
@@ -79,8 +102,11 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def history_sql(query: HistoryQuery) -> tuple[str, list[object]]:
-    """The statement and arguments that answer a history query (one more row than the limit)."""
+def history_sql(
+    query: HistoryQuery, *, limit: int | None = None, upto: int | None = None
+) -> tuple[str, list[object]]:
+    """The statement and arguments that answer a history query (one more row than the limit,
+    ``limit`` when given instead of the query's; ``upto``: only positions up to it)."""
     where: list[str] = []
     args: list[object] = []
 
@@ -88,7 +114,7 @@ def history_sql(query: HistoryQuery) -> tuple[str, list[object]]:
         args.append(value)
         where.append(condition.replace("?", f"${len(args)}"))
 
-    for column in ("app", "env", "kind", "actor"):
+    for column in ("app", "env", "kind", "actor", "actor_kind", "via", "correlation_id"):
         if getattr(query, column) is not None:
             match(f"{column} = ?", getattr(query, column))
     if query.since is not None:
@@ -104,8 +130,10 @@ def history_sql(query: HistoryQuery) -> tuple[str, list[object]]:
         match("position > ?", query.after)
     elif query.cursor is not None:
         match("position < ?", position_of_cursor(query.cursor))
+    if upto is not None:
+        match("position <= ?", upto)
     order = "ASC" if query.after is not None else "DESC"
-    args.append(query.limit + 1)
+    args.append((query.limit if limit is None else limit) + 1)
     condition = f"WHERE {' AND '.join(where)} " if where else ""
     statement = (
         f"SELECT * FROM {sql.HISTORY} {condition}ORDER BY position {order} LIMIT ${len(args)}"
@@ -169,3 +197,53 @@ class Queries:
         items = [history_item_of(row) for row in rows[: query.limit]]
         more = len(rows) > query.limit and query.after is None
         return HistoryPage(items=items, next=cursor_of(items[-1].position) if more else None)
+
+    async def export(
+        self, query: HistoryQuery, upto: int, chunk: int = EXPORT_CHUNK
+    ) -> AsyncIterator[list[HistoryItem]]:
+        """The filtered history oldest first, after ``query.after`` and up to position ``upto``
+        (e.g. where the views were when the export began, so it ends), in keyset chunks."""
+        query = msgspec.structs.replace(query, cursor=None, after=query.after or 0)
+        while True:
+            statement, args = history_sql(query, limit=chunk, upto=upto)
+            rows = await self.database.fetch(statement, *args)
+            items = [history_item_of(row) for row in rows[:chunk]]
+            if items:
+                yield items
+            if len(rows) <= chunk:
+                return
+            query = msgspec.structs.replace(query, after=items[-1].position)
+
+    async def position_at(self, app: str, env: str, moment: datetime) -> int | None:
+        """The position of the environment's last event recorded at or before ``moment``."""
+        row = await self.database.fetchrow(
+            f"SELECT position {_OF_ENVIRONMENT} AND recorded_at <= $3 "
+            "ORDER BY recorded_at DESC, position DESC LIMIT 1",
+            app,
+            env,
+            timestamp(moment),
+        )
+        return None if row is None else int(row["position"])
+
+    async def first_recorded_at(self, app: str, env: str) -> datetime | None:
+        """When the environment's first event was recorded (None: it has none)."""
+        row = await self.database.fetchrow(
+            f"SELECT recorded_at {_OF_ENVIRONMENT} ORDER BY position LIMIT 1", app, env
+        )
+        return None if row is None else instant(row["recorded_at"])
+
+    async def timeline(
+        self, since: datetime, until: datetime, app: str | None = None, env: str | None = None
+    ) -> list[HistoryItem]:
+        """Releases made, rollouts and flag flips recorded in [since, until), in log order."""
+        args: list[object] = [timestamp(since), timestamp(until)]
+        where = f"kind IN ({', '.join(repr(k) for k in TIMELINE_KINDS)}) "
+        where += "AND recorded_at >= $1 AND recorded_at < $2"
+        for column, value in (("app", app), ("env", env)):
+            if value is not None:
+                args.append(value)
+                where += f" AND {column} = ${len(args)}"
+        rows = await self.database.fetch(
+            f"SELECT * FROM {sql.HISTORY} WHERE {where} ORDER BY position", *args
+        )
+        return [history_item_of(row) for row in rows]

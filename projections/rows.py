@@ -99,10 +99,22 @@ def env_summary_of(row: Row) -> EnvSummary:
 
 def release_row(key: EnvKey, r: ReleaseView) -> tuple[object, ...]:
     return (
-        *key, r.version, r.build_id, r.commit, r.artifact_digest, r.config_version, r.status,
-        r.rollout_percent, r.strategy, r.cause, r.rollback_of, r.promoted_from, r.description,
-        r.actor, timestamp(r.created_at),
-    )  # fmt: skip
+        *key,
+        r.version,
+        r.build_id,
+        r.commit,
+        r.artifact_digest,
+        r.config_version,
+        r.status,
+        r.rollout_percent,
+        r.strategy,
+        r.cause,
+        r.rollback_of,
+        r.promoted_from,
+        r.description,
+        r.actor,
+        timestamp(r.created_at),
+    )
 
 
 def release_of(row: Row) -> ReleaseView:
@@ -126,10 +138,20 @@ def release_of(row: Row) -> ReleaseView:
 
 def history_row(item: HistoryItem) -> tuple[object, ...]:
     return (
-        item.position, str(item.event_id), item.app, item.env, item.kind, item.actor,
-        item.actor_kind, item.via, item.summary, item.reason, timestamp(item.recorded_at),
-        item.correlation_id, _json(item.data),
-    )  # fmt: skip
+        item.position,
+        str(item.event_id),
+        item.app,
+        item.env,
+        item.kind,
+        item.actor,
+        item.actor_kind,
+        item.via,
+        item.summary,
+        item.reason,
+        timestamp(item.recorded_at),
+        item.correlation_id,
+        _json(item.data),
+    )
 
 
 def history_item_of(row: Row) -> HistoryItem:

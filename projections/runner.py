@@ -22,7 +22,7 @@ from projections.provenance import states_needed
 from projections.store import PositionConflict, ViewStore
 
 log = logging.getLogger("ledger.projections")
-BATCH_SIZE = 500
+BATCH_SIZE = 5_000  # large batches catch up fast: one transaction, one state row per env
 POLL_SECONDS = 1.0
 CACHE_SIZE = 10_000
 WATCH_SECONDS = 0.05
@@ -50,9 +50,10 @@ class ProjectionRunner(LogFollower):
             store, batch_size=batch_size, poll_seconds=poll_seconds, ownership=ownership
         )
         self.views = views
-        self.rules = rules  # the policy the summaries' provenance notes follow
+        self.rules = rules or Rules()  # the policy the summaries' provenance notes follow
         self.cache_size = cache_size
         self._cache: OrderedDict[EnvKey, Environment] = OrderedDict()
+        self._rebuilt: set[EnvKey] | None = None  # during a rebuild: the states written so far
         self._batch_lock = asyncio.Lock()
         self._advanced = asyncio.Condition()
 
@@ -107,19 +108,43 @@ class ProjectionRunner(LogFollower):
         return self.position
 
     async def rebuild(self, progress: Progress | None = None) -> int:
-        """Clear every view and replay the whole log; progress(done, total) after each batch."""
+        """Clear every view and replay the whole log; progress(done, total) after each batch.
+
+        A bulk load: the secondary indexes are dropped meanwhile and created again at the
+        end (one sort each instead of an index update per row), and each batch is read while
+        the one before it is written."""
         async with self._batch_lock:
             await self.views.clear()
+            await self.views.drop_indexes()
             self.position = 0
             self._cache.clear()
+            self._rebuilt = set()
             total = await asyncio.to_thread(self.store.head)
-            while await self._step():
-                total = max(total, self.position)
-                if progress is not None:
-                    progress(self.position, total)
+            try:
+                total = await self._replay(progress, total)
+            finally:
+                self._rebuilt = None
+                await self.views.create_indexes()
         if progress is not None:
             progress(self.position, max(total, self.position))
         return self.position
+
+    async def _replay(self, progress: Progress | None, total: int) -> int:
+        reading = asyncio.create_task(asyncio.to_thread(self.read, self.position))
+        try:
+            while batch := await reading:
+                end = batch[-1][0]
+                reading = asyncio.create_task(asyncio.to_thread(self.read, end))
+                self.position = await self.handle(batch)
+                if self.position != end:  # another runner moved the views on: read from there
+                    await reading
+                    reading = asyncio.create_task(asyncio.to_thread(self.read, self.position))
+                total = max(total, self.position)
+                if progress is not None:
+                    progress(self.position, total)
+        finally:
+            reading.cancel()
+        return total
 
     async def handle(self, batch: Batch) -> int:
         start = self.position
@@ -147,14 +172,12 @@ class ProjectionRunner(LogFollower):
             for e in events
             if isinstance(e, ENVIRONMENT_EVENTS) and e.env is not None
         }
-        apps: set[str] = set()
-        if self.rules is not None:
-            related, apps = states_needed(events, self.rules)
-            keys |= related
+        related, apps = states_needed(events, self.rules)
+        keys |= related
         states: dict[EnvKey, Environment] = {}
         for key in keys:
             state = self._cache.get(key)
-            if state is None:
+            if state is None and (self._rebuilt is None or key in self._rebuilt):
                 state = await self.views.environment(key)
             if state is not None:
                 states[key] = state
@@ -172,6 +195,8 @@ class ProjectionRunner(LogFollower):
         self.position = position
         for key, state in states.items():
             self._cache[key] = state
+            if self._rebuilt is not None:
+                self._rebuilt.add(key)
             self._cache.move_to_end(key)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)

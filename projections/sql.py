@@ -76,13 +76,28 @@ TABLES = (
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_kind ON {HISTORY} (kind, position DESC)",
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_actor ON {HISTORY} (actor, position DESC)",
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_recorded_at ON {HISTORY} (recorded_at, position)",
+    # the history's filters by channel and pipeline run, and point-in-time lookups by time
+    f"CREATE INDEX IF NOT EXISTS {HISTORY}_actor_kind ON {HISTORY} (actor_kind, position DESC)",
+    f"CREATE INDEX IF NOT EXISTS {HISTORY}_via ON {HISTORY} (via, position DESC)",
+    f"CREATE INDEX IF NOT EXISTS {HISTORY}_correlation_id "
+    f"ON {HISTORY} (correlation_id, position DESC)",
+    f"CREATE INDEX IF NOT EXISTS {HISTORY}_app_time ON {HISTORY} (app, env, recorded_at, position)",
 )
 
 SCHEMA: dict[str, tuple[str, ...]] = {
     # Replicas may start together: one at a time creates the tables (CREATE TABLE IF NOT
     # EXISTS alone can still fail on a race in PostgreSQL).
-    "postgres": ("SELECT pg_advisory_xact_lock(7204611553)", *TABLES),
+    "postgres": ("SELECT pg_advisory_xact_lock(7204611553)", *TABLES),  # SCHEMA_LOCK_KEY
     "sqlite": TABLES,
+}
+
+INDEXES = tuple(s for s in TABLES if s.startswith("CREATE INDEX"))
+"""The secondary indexes: a rebuild drops them, fills the tables, then creates them again (one
+sort each, far cheaper than keeping them up to date row by row)."""
+DROP_INDEXES = tuple(f"DROP INDEX IF EXISTS {s.split()[5]}" for s in INDEXES)
+CLEAR_VIEWS: dict[str, tuple[str, ...]] = {
+    "postgres": (f"TRUNCATE {', '.join(VIEW_TABLES)}",),
+    "sqlite": tuple(f"DELETE FROM {table}" for table in VIEW_TABLES),
 }
 
 START_TRACKING = (
@@ -93,6 +108,7 @@ ADVANCE_POSITION = f"UPDATE {TRACKING} SET position = $2 WHERE name = $1 AND pos
 RESET_POSITION = f"UPDATE {TRACKING} SET position = 0 WHERE name = $1"
 
 SELECT_ENVIRONMENT = f"SELECT environment FROM {STATE} WHERE app = $1 AND env = $2"
+SELECT_ENVIRONMENTS_OF_APP = f"SELECT env, environment FROM {STATE} WHERE app = $1"
 
 UPSERT_APP = f"""
     INSERT INTO {APPS} (name, description, created_at, position) VALUES ($1, $2, $3, $4)
@@ -117,6 +133,22 @@ UPSERT_RELEASE = f"""
     ON CONFLICT (app, env, version) DO UPDATE SET status = excluded.status,
         rollout_percent = excluded.rollout_percent"""
 
+HISTORY_COLUMNS = (
+    "position",
+    "event_id",
+    "app",
+    "env",
+    "kind",
+    "actor",
+    "actor_kind",
+    "via",
+    "summary",
+    "reason",
+    "recorded_at",
+    "correlation_id",
+    "data",
+)
+"""The history's columns in the order of rows.history_row (written with insert_many: COPY)."""
 INSERT_HISTORY = f"""
     INSERT INTO {HISTORY} (position, event_id, app, env, kind, actor, actor_kind, via,
         summary, reason, recorded_at, correlation_id, data)

@@ -39,6 +39,11 @@ class ViewStore:
         row = await self.database.fetchrow(sql.SELECT_ENVIRONMENT, *key)
         return None if row is None else environment_of(row)
 
+    async def environments_of(self, app: str) -> dict[EnvKey, Environment]:
+        """The projected state of every environment of an app."""
+        rows = await self.database.fetch(sql.SELECT_ENVIRONMENTS_OF_APP, app)
+        return {(app, row["env"]): environment_of(row) for row in rows}
+
     async def write(self, changes: ViewChanges, start: int, end: int) -> None:
         """Apply a batch's changes and move the position from start to end, atomically."""
         async with self.database.transaction() as conn:
@@ -55,11 +60,23 @@ class ViewStore:
                 await conn.executemany(sql.UPSERT_RELEASE, rows)
             if changes.history:
                 rows = [history_row(item) for item in changes.history]
-                await conn.executemany(sql.INSERT_HISTORY, rows)
+                await conn.insert_many(sql.HISTORY, sql.HISTORY_COLUMNS, rows)
 
     async def clear(self) -> None:
         """Empty every view and reset the position to 0 (before a rebuild)."""
         async with self.database.transaction() as conn:
-            for table in sql.VIEW_TABLES:
-                await conn.execute(f"DELETE FROM {table}")
+            for statement in sql.CLEAR_VIEWS[self.database.backend]:
+                await conn.execute(statement)
             await conn.execute(sql.RESET_POSITION, self.name)
+
+    async def drop_indexes(self) -> None:
+        """Drop the secondary indexes, for a bulk load (create_indexes() brings them back)."""
+        async with self.database.transaction() as conn:
+            for statement in sql.DROP_INDEXES:
+                await conn.execute(statement)
+
+    async def create_indexes(self) -> None:
+        """Create the secondary indexes that are missing."""
+        async with self.database.transaction() as conn:
+            for statement in sql.INDEXES:
+                await conn.execute(statement)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from functools import singledispatch
 
+from msgspec import Struct
+
 from ledger.domain.events import (
     AppCreated,
     BuildRecorded,
@@ -21,33 +23,60 @@ from ledger.domain.secrets import fingerprint, is_secret
 
 SHORT_COMMIT = 7
 MAX_LISTED_KEYS = 10
+MAX_DESCRIPTION = 72
 
 
-def short(commit: str | None) -> str:
-    """A commit as people read it: the first 7 characters, in parentheses after a space."""
-    return f" ({commit[:SHORT_COMMIT]})" if commit else ""
+class Context(Struct, frozen=True, kw_only=True):
+    """What the projector knows beyond the environment the event changed."""
+
+    unseen_in: str | None = None
+    """A deploy's build did not succeed in this environment first (``projections.provenance``)."""
+
+
+NO_CONTEXT = Context()
+Before = Environment | None
+
+
+def short(commit: str | None, description: str | None = None) -> str:
+    """A commit as people read it: its first 7 characters and the description in quotes,
+    in parentheses after a space; nothing when there is neither."""
+    facts = [commit[:SHORT_COMMIT]] if commit else []
+    if description:
+        line = " ".join(description.split())
+        if len(line) > MAX_DESCRIPTION:
+            line = line[: MAX_DESCRIPTION - 1] + "…"
+        facts.append(f'"{line}"')
+    return f" ({' '.join(facts)})" if facts else ""
+
+
+def after_rollback(before: Environment | None) -> str:
+    """' (after rollback vN)' when what runs before this release is a rollback."""
+    current = before.current() if before else None
+    if current is None or current.cause != "rollback":
+        return ""
+    return f" (after rollback v{current.version})"
 
 
 @singledispatch
-def summarize(event: LedgerEvent, before: Environment | None = None) -> str:
+def summarize(event: LedgerEvent, before: Before = None, context: Context = NO_CONTEXT) -> str:
     """One line saying who did what where; ``before`` is the environment the event changed."""
     where = f"{event.app} {event.env}" if event.env else event.app
     return f"{event.actor} recorded {type(event).__name__} in {where}"
 
 
 @summarize.register
-def _(event: AppCreated, before: Environment | None = None) -> str:
+def _(event: AppCreated, before: Before = None, context: Context = NO_CONTEXT) -> str:
     return f"{event.actor} created app {event.app}"
 
 
 @summarize.register
-def _(event: BuildRecorded, before: Environment | None = None) -> str:
+def _(event: BuildRecorded, before: Before = None, context: Context = NO_CONTEXT) -> str:
     facts = f"({event.commit[:SHORT_COMMIT]}, {event.status})"
     return f"{event.actor} recorded build {event.build_id} of {event.app} {facts}"
 
 
 @summarize.register
-def _(event: ReleaseCreated, before: Environment | None = None) -> str:
+def _(event: ReleaseCreated, before: Before = None, context: Context = NO_CONTEXT) -> str:
     r = event.release
     if event.cause == "rollback":
         forced = ""
@@ -58,15 +87,18 @@ def _(event: ReleaseCreated, before: Environment | None = None) -> str:
             f"{event.actor} rolled back {event.app} {event.env} to v{r.rollback_of} "
             f"(as v{r.version}{forced}){reason}"
         )
-    release = f"{event.app} v{r.version}{short(r.commit)}"
+    release = f"{event.app} v{r.version}{short(r.commit, r.description)}"
+    notes = [f"canary {r.rollout_percent}%"] if r.strategy == "canary" else []
+    if context.unseen_in:
+        notes.append(f"not seen in {context.unseen_in} first")
+    tail = (f" — {', '.join(notes)}" if notes else "") + after_rollback(before)
     if event.cause == "promote":
-        return f"{event.actor} promoted {release} from {r.promoted_from} to {event.env}"
-    canary = f" — canary {r.rollout_percent}%" if r.strategy == "canary" else ""
-    return f"{event.actor} deployed {release} to {event.env}{canary}"
+        return f"{event.actor} promoted {release} from {r.promoted_from} to {event.env}{tail}"
+    return f"{event.actor} deployed {release} to {event.env}{tail}"
 
 
 @summarize.register
-def _(event: RolloutProgressed, before: Environment | None = None) -> str:
+def _(event: RolloutProgressed, before: Before = None, context: Context = NO_CONTEXT) -> str:
     release = f"{event.app} {event.env} v{event.version}"
     if event.status == "rolling_out":
         return f"{event.actor} moved {release} to {event.percent}%"
@@ -78,7 +110,7 @@ def _(event: RolloutProgressed, before: Environment | None = None) -> str:
 
 
 @summarize.register
-def _(event: FlagChanged, before: Environment | None = None) -> str:
+def _(event: FlagChanged, before: Before = None, context: Context = NO_CONTEXT) -> str:
     state = "on" if event.enabled else "off"
     if event.enabled and event.rollout_percent is not None:
         state = f"on for {event.rollout_percent}%"
@@ -86,7 +118,7 @@ def _(event: FlagChanged, before: Environment | None = None) -> str:
 
 
 @summarize.register
-def _(event: MigrationApplied, before: Environment | None = None) -> str:
+def _(event: MigrationApplied, before: Before = None, context: Context = NO_CONTEXT) -> str:
     kind = "reversible" if event.reversible else "irreversible"
     return (
         f"{event.actor} applied migration {event.migration_id} to {event.app} {event.env} "
@@ -95,21 +127,21 @@ def _(event: MigrationApplied, before: Environment | None = None) -> str:
 
 
 @summarize.register
-def _(event: CommandDenied, before: Environment | None = None) -> str:
+def _(event: CommandDenied, before: Before = None, context: Context = NO_CONTEXT) -> str:
     what = re.sub(r"(?<!^)(?=[A-Z])", " ", event.command).lower()
     where = f"{event.app} {event.env}" if event.env else event.app
     return f"{event.actor} was denied {what} in {where}: {event.detail}"
 
 
 @summarize.register
-def _(event: ConfigChanged, before: Environment | None = None) -> str:
+def _(event: ConfigChanged, before: Before = None, context: Context = NO_CONTEXT) -> str:
     changes = config_changes(event, before)
     count = f"{len(changes)} config key{'' if len(changes) == 1 else 's'}"
     listed = ", ".join(changes[:MAX_LISTED_KEYS])
     if len(changes) > MAX_LISTED_KEYS:
         listed += f", … ({len(changes) - MAX_LISTED_KEYS} more)"
     where = f"{event.app} {event.env} (v{event.release.version})"
-    return f"{count} changed in {where}: {listed}"
+    return f"{count} changed in {where}: {listed}{after_rollback(before)}"
 
 
 def config_changes(event: ConfigChanged, before: Environment | None) -> list[str]:

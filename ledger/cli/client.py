@@ -10,7 +10,8 @@ import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -110,6 +111,19 @@ class LedgerClient:
     def post_ndjson(self, path: str, lines: bytes) -> Reply:
         return self._send("POST", path, None, lines, "application/x-ndjson")
 
+    @contextmanager
+    def stream(
+        self, path: str, query: Query | None = None, headers: Mapping[str, str] | None = None
+    ) -> Iterator[http.client.HTTPResponse]:
+        """A GET whose body is read as it arrives (an export, the feed); errors as for get()."""
+        sent = self.headers | dict(headers or {})
+        with self._open(urllib.request.Request(self._url(path, query), headers=sent)) as r:
+            yield r
+
+    def _url(self, path: str, query: Query | None) -> str:
+        given = {k: v for k, v in (query or {}).items() if v is not None}
+        return self.url + path + ("?" + urlencode(given) if given else "")
+
     def _send(
         self,
         method: str,
@@ -118,17 +132,20 @@ class LedgerClient:
         data: bytes | None,
         content_type: str = "application/json",
     ) -> Reply:
-        url = self.url + path
-        given = {k: v for k, v in (query or {}).items() if v is not None}
-        if given:
-            url += "?" + urlencode(given)
         headers = dict(self.headers)
         if data is not None:
             headers["Content-Type"] = content_type
+        url = self._url(path, query)
         request = urllib.request.Request(url, data=data, headers=headers, method=method)
+        with self._open(request) as response:
+            return Reply(response.status, response.read())
+
+    @contextmanager
+    def _open(self, request: urllib.request.Request) -> Iterator[http.client.HTTPResponse]:
+        """The response to a request; a refusal becomes a ProblemError, a failure Unreachable."""
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return Reply(response.status, response.read())
+                yield response
         except urllib.error.HTTPError as error:
             with error:
                 raise _problem_of(error.code, error.read()) from None

@@ -6,12 +6,19 @@ import click
 
 from ledger import __version__
 from ledger.cli.admin import key, token
+from ledger.cli.audit import checkpoint, proof, verify
+from ledger.cli.bench import bench
+from ledger.cli.diff import diff
+from ledger.cli.dora import dora
+from ledger.cli.export import export
+from ledger.cli.feed import feed
 from ledger.cli.importer import import_file
 from ledger.cli.natscli import nats_group
 from ledger.cli.reads import history, releases, state
 from ledger.cli.rebuild import projections
 from ledger.cli.rollback import rollback
 from ledger.cli.serve import serve
+from ledger.cli.storage import backup, migrate_store
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -30,13 +37,23 @@ for command in (
     serve,
     state,
     history,
+    feed,
     releases,
+    diff,
+    export,
+    dora,
     rollback,
     projections,
     token,
     key,
     nats_group,
     import_file,
+    verify,
+    checkpoint,
+    proof,
+    bench,
+    backup,
+    migrate_store,
 ):
     cli.add_command(command)
 

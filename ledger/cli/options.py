@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import click
 
+from ledger.domain.events import ActorKind, Via
 from ledger.domain.names import NAME_PATTERN
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,6 +25,9 @@ KINDS = (
     "promote",
     "denied",
 )
+
+ACTOR_KINDS: tuple[str, ...] = get_args(ActorKind)
+CHANNELS: tuple[str, ...] = get_args(Via)
 
 
 class NameType(click.ParamType[str]):

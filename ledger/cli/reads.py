@@ -6,23 +6,55 @@ import click
 
 from ledger.cli import render
 from ledger.cli.client import LedgerClient, env_path
-from ledger.cli.options import KINDS, NAME, TIMESTAMP, json_option, print_json
+from ledger.cli.options import (
+    ACTOR_KINDS,
+    CHANNELS,
+    KINDS,
+    NAME,
+    TIMESTAMP,
+    json_option,
+    print_json,
+)
 
 
 @click.command()
 @click.argument("app", type=NAME)
 @click.argument("env", type=NAME)
 @click.option("--at", type=TIMESTAMP, help="Show the state as it was at this RFC 3339 time.")
+@click.option(
+    "--release",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Show the state right after release N was made.",
+)
+@click.option(
+    "--position",
+    type=click.IntRange(min=1),
+    metavar="P",
+    help="Show the state as it was when the log ended at position P.",
+)
 @json_option
-def state(app: str, env: str, at: str | None, as_json: bool) -> None:
+def state(
+    app: str, env: str, at: str | None, release: int | None, position: int | None, as_json: bool
+) -> None:
     """Show what runs in APP's ENV: release, config (secrets redacted), flags, schema version.
+
+    With --at, --release or --position (one of them), the state as it was then, replayed from
+    the events.
 
     \b
     Examples:
       ledger state shop prod
       ledger state shop prod --at 2024-05-07T14:03:00Z
+      ledger state shop prod --release 41
     """
-    reply = LedgerClient.from_env().get(env_path(app, env), {"at": at})
+    point = {"at": at, "release": release, "position": position}
+    given = [f"--{name}" for name, value in point.items() if value is not None]
+    if len(given) > 1:
+        raise click.UsageError(
+            f"give one of --at, --release, --position, not {' and '.join(given)}"
+        )
+    reply = LedgerClient.from_env().get(env_path(app, env), point)
     if as_json:
         print_json(reply.text)
     else:
@@ -34,6 +66,9 @@ def state(app: str, env: str, at: str | None, as_json: bool) -> None:
 @click.option("--env", type=NAME, help="Only changes in this environment.")
 @click.option("--kind", type=click.Choice(KINDS), help="Only changes of this kind.")
 @click.option("--actor", help="Only changes made by this actor.")
+@click.option("--actor-kind", type=click.Choice(ACTOR_KINDS), help="Only changes by this kind.")
+@click.option("--via", type=click.Choice(CHANNELS), help="Only changes sent through this channel.")
+@click.option("--correlation-id", help="Only changes of this pipeline run (correlation id).")
 @click.option("--since", type=TIMESTAMP, help="Only changes recorded at or after this time.")
 @click.option("--until", type=TIMESTAMP, help="Only changes recorded before this time.")
 @click.option("-q", "--query", "text", help="Only changes whose summary or data mention TEXT.")
@@ -51,6 +86,9 @@ def history(
     env: str | None,
     kind: str | None,
     actor: str | None,
+    actor_kind: str | None,
+    via: str | None,
+    correlation_id: str | None,
     since: str | None,
     until: str | None,
     text: str | None,
@@ -65,12 +103,17 @@ def history(
       ledger history --app shop --env prod --limit 20
       ledger history --kind rollback --since 2024-05-01T00:00:00Z
       ledger history -q DB_HOST
+      ledger history --actor-kind human --via cli
+      ledger history --correlation-id run-1234
     """
     query = {
         "app": app,
         "env": env,
         "kind": kind,
         "actor": actor,
+        "actor_kind": actor_kind,
+        "via": via,
+        "correlation_id": correlation_id,
         "since": since,
         "until": until,
         "q": text,

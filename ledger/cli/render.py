@@ -155,3 +155,140 @@ def history(items: Sequence[Mapping[str, Any]]) -> None:
             _text(item.get("summary")),
         )
     console.print(table)
+
+
+MARKS = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def diff(data: Mapping[str, Any]) -> None:
+    """A diff: both sides, then what changes from old to new (secret values never shown)."""
+    old, new = data.get("old") or {}, data.get("new") or {}
+    versions = [
+        f"v{side['release']['version']}" if side.get("release") else "-" for side in (old, new)
+    ]
+    title = f"{data.get('app')}/{old.get('env')}: {versions[0]} → {versions[1]}"
+    if data.get("direction") == "across":
+        title = f"{data.get('app')}: {old.get('env')} → {new.get('env')}"
+    console.print(_text(f"{title} ({data.get('direction')})"), style="bold")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="dim")
+    grid.add_column()
+    for name, side in (("old", old), ("new", new)):
+        schema = f" · schema {side['schema_version']}" if side.get("schema_version") else ""
+        grid.add_row(_text(name), _text(release_line(side.get("release")) + schema))
+    console.print(grid)
+    build = data.get("build")
+    if build:
+        before = f"{build.get('old_build_id') or '-'} ({short(build.get('old_commit'))})"
+        after = f"{build.get('new_build_id') or '-'} ({short(build.get('new_commit'))})"
+        console.print(_text(f"build: {before} → {after}"))
+    else:
+        console.print(_text("build: unchanged"))
+    _diff_tables(data)
+
+
+def _diff_tables(data: Mapping[str, Any]) -> None:
+    config, flags, migrations = (data.get(k) or [] for k in ("config", "flags", "migrations"))
+    if not (config or flags or migrations):
+        console.print(_text("config, flags and migrations: no differences"))
+    for table in (_config_table(config), _flag_table(flags), _migration_table(migrations)):
+        if table.row_count:
+            console.print(table)
+
+
+def _config_table(changes: Sequence[Mapping[str, Any]]) -> Table:
+    table = _table(" ", "KEY", "OLD", "NEW", title="config", wrap="NEW")
+    for c in changes:
+        old, new = ("(secret)", "(secret)") if c.get("secret") else (c.get("old"), c.get("new"))
+        if c.get("change") == "added":
+            old = "-"
+        elif c.get("change") == "removed":
+            new = "-"
+        table.add_row(_mark(c), _text(c.get("key")), _text(old), _text(new))
+    return table
+
+
+def _flag_table(changes: Sequence[Mapping[str, Any]]) -> Table:
+    table = _table(" ", "FLAG", "OLD", "NEW", title="flags")
+    for f in changes:
+        old, new = _flag(f.get("old")), _flag(f.get("new"))
+        table.add_row(_mark(f), _text(f.get("flag")), _text(old), _text(new))
+    return table
+
+
+def _migration_table(changes: Sequence[Mapping[str, Any]]) -> Table:
+    table = _table(" ", "MIGRATION", "SCHEMA", "REVERSIBLE", title="migrations")
+    for m in changes:
+        reversible = "yes" if m.get("reversible") else "no"
+        row = (m.get("migration_id"), m.get("schema_version"), reversible)
+        table.add_row(_mark(m), *(_text(v) for v in row))
+    return table
+
+
+def _mark(change: Mapping[str, Any]) -> Text:
+    return _text(MARKS.get(str(change.get("change")), "?"))
+
+
+def _flag(flag: Mapping[str, Any] | None) -> str:
+    if not flag:
+        return "-"
+    if not flag.get("enabled"):
+        return "off"
+    percent = flag.get("rollout_percent")
+    return "on" if percent is None else f"on {percent}%"
+
+
+def dora(data: Mapping[str, Any]) -> None:
+    """DORA metrics: the pooled numbers, then one row per environment when broken down."""
+    scope = "/".join(str(data[k]) for k in ("app", "env") if data.get(k)) or "all apps"
+    window = f"{when(data.get('since'))} → {when(data.get('until'))} ({data.get('days')} days)"
+    console.print(_text(f"{scope}: {window}"), style="bold")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="dim")
+    grid.add_column()
+    for name, value in _dora_lines(data.get("metrics") or {}):
+        grid.add_row(_text(name), _text(value))
+    console.print(grid)
+    rows = data.get("environments") or []
+    if rows:
+        table = _table("APP", "ENV", "DEPLOYS", "PER DAY", "LEAD TIME", "CFR", "RESTORE")
+        for row in rows:
+            m = row.get("metrics") or {}
+            table.add_row(*(_text(v) for v in (row.get("app"), row.get("env"),
+                m.get("deployments"), f"{m.get('deployment_frequency', 0):.2f}",
+                _duration((m.get("lead_time") or {}).get("median_seconds")),
+                _rate(m.get("change_failure_rate")),
+                _duration((m.get("time_to_restore") or {}).get("median_seconds")))))  # fmt: skip
+        console.print(table)
+
+
+def _dora_lines(m: Mapping[str, Any]) -> list[tuple[str, str]]:
+    lead, restore = m.get("lead_time") or {}, m.get("time_to_restore") or {}
+    return [
+        ("deployments", f"{m.get('deployments')} ({m.get('deployment_frequency', 0):.2f} a day)"),
+        ("flag changes", str(m.get("flag_changes"))),
+        ("rollbacks", str(m.get("rollbacks"))),
+        ("lead time", f"median {_duration(lead.get('median_seconds'))}, "
+                      f"p90 {_duration(lead.get('p90_seconds'))} ({lead.get('count')} builds, "
+                      f"{m.get('lead_time_unknown')} without commit time)"),
+        ("change failure rate", f"{_rate(m.get('change_failure_rate'))} "
+                                f"({m.get('failed_deployments')} failed)"),
+        ("time to restore", f"median {_duration(restore.get('median_seconds'))}, "
+                            f"p90 {_duration(restore.get('p90_seconds'))} "
+                            f"({m.get('unrestored')} not restored)"),
+    ]  # fmt: skip
+
+
+def _duration(seconds: object) -> str:
+    if not isinstance(seconds, int | float):
+        return "-"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m {secs}s"
+
+
+def _rate(rate: object) -> str:
+    return f"{100 * rate:.0f}%" if isinstance(rate, int | float) else "-"

@@ -96,7 +96,7 @@ async def batch(request: web.Request) -> web.Response:
             pending.append(_invalid(index, error))
             continue
         ctx = msgspec.structs.replace(context, idempotency_key=key) if key else context
-        pending.append(asyncio.wrap_future(writer.submit(command, ctx)))
+        pending.append(writer.submit_async(command, ctx))
     results = [await _outcome(i, p) for i, p in enumerate(pending)]
     refused = sum(1 for r in results if r.problem is not None)
     accepted = len(results) - refused

@@ -13,6 +13,8 @@ from ledger.writer import Writer
 
 if TYPE_CHECKING:
     from ledger.bootstrap import Ledger
+    from ledger.feed import FeedHub
+    from ledger.http.metrics import HttpMetrics
     from projections.views import Views
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -21,4 +23,6 @@ WRITER = web.AppKey("writer", Writer)
 VIEWS: web.AppKey[Views] = web.AppKey("views")
 TOKENS = web.AppKey("tokens", Tokens)
 LEDGER: web.AppKey[Ledger] = web.AppKey("ledger")
+METRICS: web.AppKey[HttpMetrics] = web.AppKey("metrics")
+FEED: web.AppKey[FeedHub] = web.AppKey("feed")
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
@@ -53,6 +54,12 @@ class LedgerCollector(Collector):
             owner.add_metric([follower.name], 1 if follower.owner else 0)
         yield lag
         yield owner
+        if ledger.views.replica is not None:
+            yield CounterMetricFamily(
+                "ledger_replica_fallbacks",
+                "min_position reads the primary answered because the read replica was behind",
+                value=ledger.views.replica.fallbacks,
+            )
 
 
 @web.middleware
@@ -75,5 +82,6 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS].registry)
+    # In a thread: reading the log head waits for the store, which may be away for a while.
+    body = await asyncio.to_thread(generate_latest, request.app[METRICS].registry)
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})

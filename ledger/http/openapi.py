@@ -41,10 +41,7 @@ def _operation(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
         "parameters": [_param(p, "path") for p in path_params]
         + [_param(q, "query") for q in route.query],
         "responses": {
-            str(route.status): {
-                "description": "OK",
-                "content": {route.content_type: {"schema": by_type[route.response]}},
-            },
+            str(route.status): _success(route, by_type),
             "default": {"description": "A problem", "content": problem},
         },
     }
@@ -56,8 +53,16 @@ def _operation(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
     return op
 
 
+def _success(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
+    if route.response is None:
+        return {"description": "Done, no content"}
+    content = {route.content_type: {"schema": by_type[route.response]}}
+    return {"description": "OK", "content": content}
+
+
 def _param(name: str, where: str) -> dict[str, Any]:
-    integer = name in ("version", "limit", "after", "min_position")
+    integer = name in ("version", "limit", "after", "min_position", "a", "b", "release", "position")
+    integer = integer or name == "days"
     schema = {"type": "integer", "minimum": 0} if integer else {"type": "string"}
     return {"name": name, "in": where, "required": where == "path", "schema": schema}
 

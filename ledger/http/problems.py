@@ -13,10 +13,13 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from ledger.domain.errors import Conflict, DomainError, Invalid, NotFound, RollbackBlocked
 from ledger.domain.policy import Forbidden
 from ledger.schemas import FieldError, Problem
+from projections.database import UNAVAILABLE
 
 log = logging.getLogger("ledger.http")
 PROBLEM_TYPE = "https://release-ledger.dev/problems/"
 _STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422}
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, *UNAVAILABLE)
+"""Failures that mean "the store is away for now": 503 with Retry-After."""
 
 
 class Unprocessable(Exception):
@@ -95,7 +98,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return problem(422, "Invalid field", str(error), errors=fe)
     except msgspec.DecodeError as error:
         return problem(400, "Malformed JSON", f"the body is not valid JSON: {error}")
-    except (OperationalError, InterfaceError) as error:
+    except STORE_UNAVAILABLE as error:
         log.warning("store unavailable", extra={"error": str(error)})
         return problem(503, "Store unavailable", "the event store cannot be reached; retry soon")
     except web.HTTPException as error:

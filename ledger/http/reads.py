@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -21,6 +21,7 @@ from ledger.http.problems import Unprocessable
 from ledger.http.writes import json_response
 from ledger.jetstream.messages import messages_of
 from ledger.schemas import AppList, ReleaseList, StateView
+from projections.queries import Queries
 
 
 class _Names(msgspec.Struct, frozen=True):
@@ -35,6 +36,18 @@ def names(request: web.Request) -> tuple[str, str]:
     return checked.app, checked.env or ""
 
 
+def time_param(request: web.Request, name: str) -> datetime | None:
+    """An RFC 3339 timestamp of the query (one without an offset is taken as UTC)."""
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Unprocessable(name, "must be an RFC 3339 timestamp") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def int_param(request: web.Request, name: str, default: int | None = None) -> int | None:
     raw = request.query.get(name)
     if raw is None or raw == "":
@@ -44,44 +57,56 @@ def int_param(request: web.Request, name: str, default: int | None = None) -> in
     return int(raw)
 
 
-async def caught_up(request: web.Request) -> None:
-    """Honour ?min_position=P: wait (bounded) until the views include position P."""
+async def caught_up(request: web.Request) -> Queries:
+    """Honour ?min_position=P: wait (bounded) until the views include position P. Returns
+    the queries to answer with: the read replica's, or the primary's while the replica is
+    behind P."""
     wanted = int_param(request, "min_position")
-    if wanted is None:
-        return
     views = request.app[VIEWS]
+    if wanted is None:
+        return await views.queries_for()
     if not await views.runner.wait_for(wanted, request.app[SETTINGS].read_wait_seconds):
         raise web.HTTPServiceUnavailable(
             reason="Views behind", text=f"the views have not reached position {wanted} yet"
         )
+    return await views.queries_for(wanted)
 
 
 async def list_apps(request: web.Request) -> web.Response:
-    await caught_up(request)
-    return json_response(AppList(apps=await request.app[VIEWS].queries.apps()))
+    queries = await caught_up(request)
+    return json_response(AppList(apps=await queries.apps()))
 
 
 async def get_app(request: web.Request) -> web.Response:
-    await caught_up(request)
+    queries = await caught_up(request)
     app, _ = names(request)
-    found = await request.app[VIEWS].queries.app(app)
+    found = await queries.app(app)
     if found is None:
         raise NotFound(f"app {app!r} does not exist")
     return json_response(found)
 
 
 async def get_state(request: web.Request) -> web.Response:
-    await caught_up(request)
+    """The current state, or with ?at=, ?release= or ?position= the state as it was then."""
+    from ledger.http.past import past_state
+
+    queries = await caught_up(request)
     app, env = names(request)
-    state = await request.app[VIEWS].queries.state(app, env)
+    past = await past_state(request, queries, app, env)
+    if past is not None:
+        return json_response(past)
+    state = await queries.state(app, env)
     if state is None:
         raise NotFound(f"{app}/{env} has no events")
-    principal = request[PRINCIPAL]
-    if principal is not None and (
-        "secrets:read" in principal.scopes or "admin" in principal.scopes
-    ):
+    if may_read_secrets(request):
         await _reveal_secrets(request, state)
     return json_response(state)
+
+
+def may_read_secrets(request: web.Request) -> bool:
+    """Plaintext secrets only for principals with secrets:read (or admin); never in open mode."""
+    principal = request[PRINCIPAL]
+    return principal is not None and bool({"secrets:read", "admin"} & principal.scopes)
 
 
 async def _reveal_secrets(request: web.Request, state: StateView) -> None:
@@ -96,39 +121,43 @@ async def _reveal_secrets(request: web.Request, state: StateView) -> None:
 
 
 async def list_releases(request: web.Request) -> web.Response:
-    await caught_up(request)
+    queries = await caught_up(request)
     app, env = names(request)
-    releases = await request.app[VIEWS].queries.releases(app, env)
+    releases = await queries.releases(app, env)
     if releases is None:
         raise NotFound(f"{app}/{env} has no events")
     return json_response(ReleaseList(releases=releases))
 
 
 async def get_release(request: web.Request) -> web.Response:
-    await caught_up(request)
+    queries = await caught_up(request)
     app, env = names(request)
     version = request.match_info["version"]
     if not version.isdigit():
         raise Unprocessable("version", f"{version!r} is not a release number")
-    release = await request.app[VIEWS].queries.release(app, env, int(version))
+    release = await queries.release(app, env, int(version))
     if release is None:
         raise NotFound(f"release v{version} of {app}/{env} does not exist")
     return json_response(release)
 
 
-def _history_query(request: web.Request) -> Any:
+HISTORY_TEXT_FILTERS = (
+    "app", "env", "kind", "actor", "actor_kind", "via", "correlation_id", "q", "cursor",
+)  # fmt: skip
+
+
+def history_query(request: web.Request) -> Any:
+    """The HistoryQuery of the request's filters (422 for a bad one)."""
     from projections.queries import HistoryQuery
 
     fields: dict[str, Any] = {}
-    for name in ("app", "env", "kind", "actor", "q", "cursor"):
+    for name in HISTORY_TEXT_FILTERS:
         if name in request.query:
             fields[name] = request.query[name]
     for name in ("since", "until"):
-        if name in request.query:
-            try:
-                fields[name] = datetime.fromisoformat(request.query[name])
-            except ValueError:
-                raise Unprocessable(name, "must be an RFC 3339 timestamp") from None
+        moment = time_param(request, name)
+        if moment is not None:
+            fields[name] = moment
     for name in ("limit", "after"):
         value = int_param(request, name)
         if value is not None:
@@ -137,8 +166,8 @@ def _history_query(request: web.Request) -> Any:
 
 
 async def history(request: web.Request) -> web.Response:
-    await caught_up(request)
-    page = await request.app[VIEWS].queries.history(_history_query(request))
+    queries = await caught_up(request)
+    page = await queries.history(history_query(request))
     return json_response(page)
 
 

@@ -11,7 +11,10 @@ from aiohttp import web
 
 from ledger.bootstrap import open_ledger
 from ledger.http.auth import auth_middleware
-from ledger.http.keys import LEDGER, SETTINGS, STORE, TOKENS, VIEWS, WRITER
+from ledger.http.dashboard import dashboard
+from ledger.http.feed import close_streams, feed_hub
+from ledger.http.keys import LEDGER, METRICS, SETTINGS, STORE, TOKENS, VIEWS, WRITER
+from ledger.http.metrics import HttpMetrics, metrics, metrics_middleware
 from ledger.http.openapi import openapi_document
 from ledger.http.problems import problem_middleware
 from ledger.http.ratelimit import RATE_BUCKETS, rate_limit_middleware
@@ -28,12 +31,24 @@ def create_app(settings: Settings) -> web.Application:
     """The HTTP application; the ledger opens on startup and closes on cleanup."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[problem_middleware, auth_middleware, rate_limit_middleware],
+        middlewares=[
+            metrics_middleware,
+            problem_middleware,
+            auth_middleware,
+            rate_limit_middleware,
+        ],
     )
+    app[METRICS] = HttpMetrics(app)
     app[SETTINGS] = settings
     app[RATE_BUCKETS] = {}
-    app.cleanup_ctx.append(_ledger)
-    routes = all_routes()
+    deadline = Deadline(settings.shutdown_timeout_seconds)
+    app.on_shutdown.append(deadline.start)
+    app.cleanup_ctx.append(lambda app: _ledger(app, deadline))
+    if settings.role != "worker":
+        app.cleanup_ctx.append(feed_hub)  # the SSE feed's fan-out, once the ledger is open
+        app.on_shutdown.append(close_streams)
+        app.router.add_get("/", dashboard)
+    routes = all_routes() if settings.role != "worker" else []  # a worker serves health only
     for route in routes:
         app.router.add_route(route.method, route.path, route.handler)
     document = openapi_document(routes)
@@ -44,16 +59,37 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     return app
 
 
-async def _ledger(app: web.Application) -> AsyncIterator[None]:
-    ledger = await open_ledger(app[SETTINGS])
+class Deadline:
+    """When a shutdown must be over: LEDGER_SHUTDOWN_TIMEOUT_SECONDS after it began. Requests
+    in flight, then the ledger's own work, share that time."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at: float | None = None
+
+    async def start(self, _app: web.Application) -> None:
+        """on_shutdown: SIGTERM arrived and the listeners are closed."""
+        self.at = asyncio.get_running_loop().time() + self.seconds
+
+    def left(self) -> float | None:
+        """Seconds left (None: no shutdown began, e.g. the app failed to start)."""
+        if self.at is None:
+            return None
+        return max(self.at - asyncio.get_running_loop().time(), 0.0)
+
+
+async def _ledger(app: web.Application, deadline: Deadline) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    ledger = await open_ledger(settings, follow=settings.role != "api")
     app[STORE], app[WRITER], app[VIEWS] = ledger.store, ledger.writer, ledger.views
     app[TOKENS] = ledger.tokens
     app[LEDGER] = ledger
     yield
-    await ledger.close()
+    await ledger.close(deadline.left())
 
 
 async def healthz(_: web.Request) -> web.Response:
@@ -115,5 +151,7 @@ def run_server(settings: Settings) -> None:
         port=settings.port,
         print=None,
         access_log=None,
-        shutdown_timeout=10,
+        # aiohttp waits this long for the requests in flight, then cancels them and waits as
+        # long again: half the budget each, so that a stuck request cannot hold the exit up.
+        shutdown_timeout=settings.shutdown_timeout_seconds / 2,
     )

@@ -12,8 +12,7 @@ from ledger.domain import commands as c
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
 from ledger.domain.secrets import redact
-from ledger.schemas import release_view
-from ledger.schemas import FlagView, HistoryItem, StateView
+from ledger.schemas import FlagView, HistoryItem, StateView, release_view
 from projections import HistoryQuery, Views
 
 ENVS = [("shop", "staging"), ("shop", "prod"), ("shop", "qa"), ("api", "prod")]
@@ -145,6 +144,8 @@ FILTERS = [
     (HistoryQuery(q="launch day"), lambda i: i.reason == "Launch day"),
     (HistoryQuery(q="1%"), lambda i: "1%" in i.summary),
     (HistoryQuery(q="db_p"), lambda i: "db_p" in i.summary.lower()),
+    (HistoryQuery(actor_kind="human"), lambda i: i.actor_kind == "human"),
+    (HistoryQuery(via="http", env="prod"), lambda i: (i.via, i.env) == ("http", "prod")),
 ]
 
 

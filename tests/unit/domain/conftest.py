@@ -125,9 +125,13 @@ class Verbs(Generic[R]):
         ctx = facts.pop("ctx", CI)
         artifact = facts.pop("artifact", None) or Artifact(digest=digest_of(bid or ""))
         cmd = c.RecordBuild(
-            app=APP, build_id=bid, commit=commit or commit_of(bid or ""), artifact=artifact,
-            status=status, **facts,
-        )  # fmt: skip
+            app=APP,
+            build_id=bid,
+            commit=commit or commit_of(bid or ""),
+            artifact=artifact,
+            status=status,
+            **facts,
+        )
         return self._do(cmd, ctx)
 
     def config(
@@ -175,9 +179,12 @@ class Verbs(Generic[R]):
         self, migration_id: str, *, reversible: bool, schema_version: str = "1", env: str = ENV
     ) -> R:
         cmd = c.ApplyMigration(
-            app=APP, env=env, migration_id=migration_id, schema_version=schema_version,
+            app=APP,
+            env=env,
+            migration_id=migration_id,
+            schema_version=schema_version,
             reversible=reversible,
-        )  # fmt: skip
+        )
         return self._do(cmd, CI)
 
     def rollback(

@@ -32,9 +32,12 @@ def writer(store: LedgerStore) -> Iterator[Writer]:
     writer.execute(c.CreateApp(app="shop"), BOT)
     for bid in ("b1", "b2"):
         build = c.RecordBuild(
-            app="shop", build_id=bid, commit="a1b2c3d", status="succeeded",
+            app="shop",
+            build_id=bid,
+            commit="a1b2c3d",
+            status="succeeded",
             artifact=Artifact(digest=f"sha256:{bid}"),
-        )  # fmt: skip
+        )
         writer.execute(build, BOT)
     yield writer
     writer.close()
@@ -58,8 +61,10 @@ def test_a_repeat_returns_the_first_result_and_appends_nothing(writer, store) ->
     again = writer.execute(deploy("b1"), with_key("k-1"))
     assert (first.replayed, again.replayed) == (False, True)
     assert (again.position, again.event_id, again.release) == (
-        first.position, first.event_id, first.release,
-    )  # fmt: skip
+        first.position,
+        first.event_id,
+        first.release,
+    )
     assert store.head() == head
 
 
@@ -145,8 +150,11 @@ def test_a_ci_run_may_apply_two_migrations(writer) -> None:
     run = ci_run("run-981")
     for migration_id in ("m1", "m2"):
         migrate = c.ApplyMigration(
-            app="shop", env="prod", migration_id=migration_id, schema_version=migration_id,
+            app="shop",
+            env="prod",
+            migration_id=migration_id,
+            schema_version=migration_id,
             reversible=True,
-        )  # fmt: skip
+        )
         result = writer.execute(migrate, run)
     assert result.replayed is False

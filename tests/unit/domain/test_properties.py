@@ -96,8 +96,11 @@ class LedgerMachine(RuleBasedStateMachine):
         self.record_build("b1", "succeeded", "aaaa1111")
         self.record_build("b2", "succeeded", "bbbb2222")
 
-    @rule(bid=st.sampled_from(BUILDS), status=st.sampled_from(["succeeded", "failed"]),
-          commit=st.sampled_from(["aaaa1111", "bbbb2222"]))  # fmt: skip
+    @rule(
+        bid=st.sampled_from(BUILDS),
+        status=st.sampled_from(["succeeded", "failed"]),
+        commit=st.sampled_from(["aaaa1111", "bbbb2222"]),
+    )
     def record_build(self, bid: str, status: str, commit: str) -> None:
         artifact = Artifact(digest=f"sha256:{bid}")
         known = self.builds.setdefault(bid, (status, commit))
@@ -120,8 +123,12 @@ class LedgerMachine(RuleBasedStateMachine):
         secret = [k for k in secret if k in values]
         self.run(c.ChangeConfig(app=APP, env=env, set=values, unset=unset, secret=secret))
 
-    @rule(env=envs, flag=st.sampled_from(["f1", "f2"]), enabled=st.booleans(),
-          percent=st.none() | st.integers(0, 100))  # fmt: skip
+    @rule(
+        env=envs,
+        flag=st.sampled_from(["f1", "f2"]),
+        enabled=st.booleans(),
+        percent=st.none() | st.integers(0, 100),
+    )
     def set_flag(self, env: str, flag: str, enabled: bool, percent: int | None) -> None:
         assert self.run(
             c.SetFlag(app=APP, env=env, flag=flag, enabled=enabled, rollout_percent=percent)

@@ -9,18 +9,34 @@ from ledger.domain.secrets import fingerprint, is_secret, redact
 
 @pytest.mark.parametrize(
     "key",
-    ["STRIPE_SECRET", "GITHUB_TOKEN", "DB_PASSWORD", "API_KEY", "DATABASE_URL", "api_key",
-     "database_url", "Smtp_Password"],
-)  # fmt: skip
+    [
+        "STRIPE_SECRET",
+        "GITHUB_TOKEN",
+        "DB_PASSWORD",
+        "API_KEY",
+        "DATABASE_URL",
+        "api_key",
+        "database_url",
+        "Smtp_Password",
+    ],
+)
 def test_keys_matching_a_secret_pattern_are_secret(key: str) -> None:
     assert is_secret(key)
 
 
 @pytest.mark.parametrize(
     "key",
-    ["API_URL", "MONKEY", "KEYBOARD", "TOKEN_TTL", "SECRETARY", "PASSWORD_MIN_LENGTH",
-     "REPLICA_DATABASE_URL_COUNT", "LOG_LEVEL"],
-)  # fmt: skip
+    [
+        "API_URL",
+        "MONKEY",
+        "KEYBOARD",
+        "TOKEN_TTL",
+        "SECRETARY",
+        "PASSWORD_MIN_LENGTH",
+        "REPLICA_DATABASE_URL_COUNT",
+        "LOG_LEVEL",
+    ],
+)
 def test_other_keys_are_not(key: str) -> None:
     assert not is_secret(key)
 

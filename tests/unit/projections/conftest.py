@@ -69,9 +69,11 @@ class Events:
     def build(self, bid: str = "b1", status: str = "succeeded") -> BuildRecorded:
         return BuildRecorded(
             **self._meta(build_id(APP, bid), None, "ci-bot", None),
-            build_id=bid, commit=COMMIT, artifact=Artifact(digest="sha256:" + "ab" * 32),
+            build_id=bid,
+            commit=COMMIT,
+            artifact=Artifact(digest="sha256:" + "ab" * 32),
             status=status,
-        )  # fmt: skip
+        )
 
     def config(
         self,
@@ -86,14 +88,21 @@ class Events:
         build: str | None = None,
     ) -> ConfigChanged:
         facts = ReleaseFacts(
-            version=version, build_id=build, commit=COMMIT if build else None,
-            artifact_digest=None, config_version=config_version, status="succeeded",
+            version=version,
+            build_id=build,
+            commit=COMMIT if build else None,
+            artifact_digest=None,
+            config_version=config_version,
+            status="succeeded",
             rollout_percent=100,
-        )  # fmt: skip
+        )
         return ConfigChanged(
-            **self._env(env, actor, None), set=set or {}, unset=unset, secret_keys=secret,
+            **self._env(env, actor, None),
+            set=set or {},
+            unset=unset,
+            secret_keys=secret,
             release=facts,
-        )  # fmt: skip
+        )
 
     def release(
         self,
@@ -136,9 +145,11 @@ class Events:
 
     def rollout(self, env: str, version: int, percent: int, status: str) -> RolloutProgressed:
         return RolloutProgressed(
-            **self._env(env, "ci-bot", None), version=version, percent=percent,
+            **self._env(env, "ci-bot", None),
+            version=version,
+            percent=percent,
             status=status,
-        )  # fmt: skip
+        )
 
     def flag(
         self, env: str, flag: str, enabled: bool, percent: int | None = None, actor: str = "bob"
@@ -149,16 +160,20 @@ class Events:
 
     def migration(self, env: str, mid: str, schema: str, reversible: bool) -> MigrationApplied:
         return MigrationApplied(
-            **self._env(env, "ci-bot", None), migration_id=mid, schema_version=schema,
+            **self._env(env, "ci-bot", None),
+            migration_id=mid,
+            schema_version=schema,
             reversible=reversible,
-        )  # fmt: skip
+        )
 
     def idempotency(self, of: LedgerEvent) -> IdempotencyRecorded:
         return IdempotencyRecorded(
-            **self._meta(idempotency_id("key:k1"), None, of.actor, None), key="key:k1",
-            request_digest="d", response='{"position":0}',
+            **self._meta(idempotency_id("key:k1"), None, of.actor, None),
+            key="key:k1",
+            request_digest="d",
+            response='{"position":0}',
             refs=(EventRef(of.originator_id, of.originator_version),),
-        )  # fmt: skip
+        )
 
     def denied(self, env: str | None, command: str, detail: str) -> CommandDenied:
         return CommandDenied(

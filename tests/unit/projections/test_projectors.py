@@ -17,7 +17,10 @@ def _prod_story(events) -> list[LedgerEvent]:
     """A release line of prod with secrets, a canary, a migration and a forced rollback."""
     return [
         events.config(
-            "prod", 1, 1, set={"A": "1", "DB_PASSWORD": "hunter2-secret", "LICENSE": "l-1-licence"},
+            "prod",
+            1,
+            1,
+            set={"A": "1", "DB_PASSWORD": "hunter2-secret", "LICENSE": "l-1-licence"},
             secret=("LICENSE",),
         ),
         events.release("prod", 2, steps=(1, 10, 50, 100)),
@@ -28,11 +31,16 @@ def _prod_story(events) -> list[LedgerEvent]:
         events.config("prod", 3, 2, set={"A": "2"}, unset=("LICENSE",), build="b1"),
         events.config("prod", 4, 3, secret=("A",), build="b1"),
         events.release(
-            "prod", 5, cause="rollback", rollback_of=2, reason="errors", crossed=("m1",),
+            "prod",
+            5,
+            cause="rollback",
+            rollback_of=2,
+            reason="errors",
+            crossed=("m1",),
             restored_config={"A": "1", "DB_PASSWORD": "hunter2-secret", "LICENSE": "l-1-licence"},
             restored_secret_keys=("LICENSE",),
         ),
-    ]  # fmt: skip
+    ]
 
 
 def _project(events_: list[LedgerEvent]) -> ViewChanges:
@@ -54,8 +62,17 @@ def test_the_projected_environment_is_the_domain_state_with_secret_values_finger
         domain = state
         projected = changes.states[("shop", "prod")]
         assert projected.config == redact(domain.config, domain.secret_keys)
-        for field in ("releases", "flags", "secret_keys", "config_version", "schema_version",
-                      "migrations", "version", "last_hash", "updated_at"):  # fmt: skip
+        for field in (
+            "releases",
+            "flags",
+            "secret_keys",
+            "config_version",
+            "schema_version",
+            "migrations",
+            "version",
+            "last_hash",
+            "updated_at",
+        ):
             assert getattr(projected, field) == getattr(domain, field), field
 
 
@@ -180,11 +197,16 @@ def test_a_rollback_hides_every_value_the_environment_holds_secret_after_it(even
             events.config("prod", 1, 1, set={"LICENSE": "l-1-licence"}),
             events.config("prod", 2, 2, set={"LICENSE": "l-2-licence"}, secret=("LICENSE",)),
             events.release(
-                "prod", 3, cause="rollback", rollback_of=1, config_version=1,
-                restored_config={"LICENSE": "l-1-licence"}, restored_secret_keys=("LICENSE",),
+                "prod",
+                3,
+                cause="rollback",
+                rollback_of=1,
+                config_version=1,
+                restored_config={"LICENSE": "l-1-licence"},
+                restored_secret_keys=("LICENSE",),
             ),
         ]
-    )  # fmt: skip
+    )
     assert changes.states[("shop", "prod")].config == {"LICENSE": fingerprint("l-1-licence")}
     restored = changes.history[-1].data["restored_config"]
     assert restored == {"LICENSE": fingerprint("l-1-licence")}

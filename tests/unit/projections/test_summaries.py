@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
+from ledger.domain.events import LedgerEvent, ReleaseCreated
 from ledger.domain.model import Environment, evolve
+from ledger.domain.policy import Rules
 from ledger.domain.secrets import fingerprint
+from projections.projectors import ViewChanges
 from projections.summaries import summarize
 
 
@@ -129,3 +133,109 @@ def test_a_long_config_change_lists_the_first_keys_and_counts_the_rest(events) -
         "14 config keys changed in shop staging (v1): "
         "+K00, +K01, +K02, +K03, +K04, +K05, +K06, +K07, +K08, +K09, … (4 more)"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# What people want to read in a channel: descriptions, rollbacks, builds that skipped a stage
+
+
+def _described(event: ReleaseCreated, description: str) -> ReleaseCreated:
+    return msgspec.structs.replace(
+        event, release=msgspec.structs.replace(event.release, description=description)
+    )
+
+
+def test_a_deploy_quotes_its_description_beside_the_commit(events) -> None:
+    event = _described(events.release("prod", 42, steps=(10, 50, 100)), "fix checkout total")
+    assert summarize(event) == (
+        'ci-bot deployed shop v42 (a1b2c3d "fix checkout total") to prod — canary 10%'
+    )
+
+
+def test_a_long_description_is_cut_to_one_short_line(events) -> None:
+    event = _described(events.release("staging", 3), "word " * 40 + "\nsecond line")
+    summary = summarize(event)
+    assert "\n" not in summary and len(summary) < 120 and '…") to staging' in summary
+
+
+def _after_rollback(events) -> Environment:
+    state = None
+    for event in (
+        events.release("prod", 1),
+        events.release("prod", 2),
+        events.release("prod", 3, cause="rollback", rollback_of=1, reason="payment errors"),
+    ):
+        state = evolve(state, event)
+    assert isinstance(state, Environment)
+    return state
+
+
+def test_the_release_after_a_rollback_says_so(events) -> None:
+    before = _after_rollback(events)
+    assert summarize(events.release("prod", 4), before) == (
+        "ci-bot deployed shop v4 (a1b2c3d) to prod (after rollback v3)"
+    )
+
+
+def test_a_config_change_after_a_rollback_says_so(events) -> None:
+    before = _after_rollback(events)
+    event = events.config("prod", 4, 2, set={"TIMEOUT": "10"})
+    assert summarize(event, before) == (
+        "1 config key changed in shop prod (v4): +TIMEOUT (after rollback v3)"
+    )
+
+
+def test_a_release_after_an_ordinary_one_says_nothing_of_rollbacks(events) -> None:
+    before = evolve(None, events.release("prod", 1))
+    assert isinstance(before, Environment)
+    assert "rollback" not in summarize(events.release("prod", 2), before)
+
+
+def _project(events_: list[LedgerEvent], rules: Rules) -> list[str]:
+    changes = ViewChanges({}, rules)
+    for position, event in enumerate(events_, start=1):
+        changes.apply(event, position)
+    return [item.summary for item in changes.history]
+
+
+def test_a_deploy_that_skipped_the_promotion_path_says_where_it_did_not_run(events) -> None:
+    rules = Rules(promotion_path={"prod": "staging"})
+    summaries = _project([events.release("prod", 1)], rules)
+    assert summaries == ["ci-bot deployed shop v1 (a1b2c3d) to prod — not seen in staging first"]
+
+
+def test_a_deploy_that_ran_in_the_previous_stage_says_nothing_more(events) -> None:
+    rules = Rules(promotion_path={"prod": "staging"})
+    summaries = _project([events.release("staging", 1), events.release("prod", 1)], rules)
+    assert summaries[-1] == "ci-bot deployed shop v1 (a1b2c3d) to prod"
+
+
+def test_a_canary_that_skipped_staging_notes_both(events) -> None:
+    rules = Rules(promotion_path={"prod": "staging"})
+    summaries = _project([events.release("prod", 1, steps=(10, 100))], rules)
+    assert summaries == [
+        "ci-bot deployed shop v1 (a1b2c3d) to prod — canary 10%, not seen in staging first"
+    ]
+
+
+def test_a_protected_env_without_a_path_wants_the_build_seen_anywhere_else(events) -> None:
+    rules = Rules(protected=frozenset({"prod"}))
+    first = _project([events.release("prod", 1)], rules)
+    assert first == [
+        "ci-bot deployed shop v1 (a1b2c3d) to prod — not seen in another environment first"
+    ]
+    seen = _project([events.release("qa", 1), events.release("prod", 1)], rules)
+    assert seen[-1] == "ci-bot deployed shop v1 (a1b2c3d) to prod"
+
+
+def test_unprotected_envs_promotions_and_rollbacks_carry_no_provenance_note(events) -> None:
+    rules = Rules(protected=frozenset({"prod"}), promotion_path={"staging": "qa"})
+    summaries = _project(
+        [
+            events.release("dev", 1),
+            events.release("prod", 1, cause="promote", promoted_from="dev"),
+            events.release("prod", 2, cause="rollback", rollback_of=1, reason="r"),
+        ],
+        rules,
+    )
+    assert not any("not seen" in s for s in summaries)
