@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.cryptography import AESCipher
@@ -10,6 +12,7 @@ from eventsourcing.utils import Environment
 
 from ledger.application import LedgerStore
 from ledger.settings import Settings
+from ledger.store import EVENTS_FILE
 
 BATCH = 500
 
@@ -35,20 +38,23 @@ def rotate(
         done = 0
         for table in _tables(store):
             done = _rewrap_table(store, table, old, new, done, total, progress)
-        _purge_old_pages(store)
-        return done
     finally:
         store.close()
+    if settings.embedded:
+        _purge_old_pages(settings.data_dir / EVENTS_FILE)
+    return done
 
 
-def _purge_old_pages(store: LedgerStore) -> None:
+def _purge_old_pages(path: Path) -> None:
     """SQLite keeps old page images in free pages and the WAL: rewrite the file without them.
     (On PostgreSQL, run VACUUM FULL on the events tables afterwards for the same effect.)"""
-    recorder: Any = store.recorder
-    if recorder.__class__.__module__.endswith("sqlite"):
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute("VACUUM")
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn = sqlite3.connect(path, isolation_level=None)  # VACUUM cannot run in a transaction
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
 
 
 def _tables(store: LedgerStore) -> list[str]:

@@ -1,7 +1,8 @@
 """The ledger's events: the contract of what is stored. Past tense, explicit, versioned.
 
 Schema evolution follows msgspec's rules: a new field gets a default, an existing field never
-changes type. A change that cannot follow them bumps ``class_version`` and adds an upcaster.
+changes type. Fields equal to their default are left out of the stored JSON (omit_defaults), so
+adding such a field later leaves every stored event's bytes, and so its hash, unchanged. A change that cannot follow them bumps ``class_version`` and adds an upcaster.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ Strategy = Literal["all", "canary"]
 ReleaseCause = Literal["deploy", "promote", "rollback", "config"]
 
 
-class LedgerEvent(Struct, frozen=True, kw_only=True):
+class LedgerEvent(Struct, frozen=True, kw_only=True, omit_defaults=True):
     """What every stored event carries: stream position, who, how, when, and the chain link."""
 
     class_version: ClassVar[int] = 1

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit
 
 import msgspec
 from aiohttp import web
 
 from ledger.domain.errors import NotFound
 from ledger.http.keys import LEDGER, PRINCIPAL, STORE
+from ledger.http.problems import Unprocessable
 from ledger.http.requests import context_from, read_object
 from ledger.http.writes import json_response
 from ledger.webhooks.models import NewWebhook, WebhookList
@@ -33,6 +35,7 @@ async def create_webhook(request: web.Request) -> web.Response:
     """201 with the webhook and its secret (shown this once); it gets the changes from now."""
     hooks = _admin(request)
     new = msgspec.convert(await read_object(request), NewWebhook)
+    _check_url(new.url)
     position = await asyncio.to_thread(request.app[STORE].head)  # the changes from now on
     hook = await hooks.add(new, position, context_from(request).actor)
     _wake_deliverer(request)
@@ -62,3 +65,16 @@ async def resume_webhook(request: web.Request) -> web.Response:
     if hook is None:
         raise NotFound(f"webhook {hook_id!r} does not exist")
     return json_response(hook.view())
+
+
+def _check_url(url: str) -> None:
+    """An http(s) URL with a host and no control characters or spaces."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as error:
+        raise Unprocessable("url", f"not a URL: {error}") from None
+    if not host or any(ord(ch) < 33 or ord(ch) == 127 for ch in url):
+        raise Unprocessable(
+            "url", "an http(s) URL with a host, without spaces or control characters"
+        )

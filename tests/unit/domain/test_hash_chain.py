@@ -50,3 +50,19 @@ def test_the_hash_survives_a_round_trip_through_json(busy, then) -> None:
     for event in then.ledger.events:
         stored = msgspec.json.decode(msgspec.json.encode(event), type=type(event))
         assert event_hash(stored) == event_hash(event)
+
+
+def test_a_field_added_later_with_a_default_leaves_old_hashes_unchanged(busy, then) -> None:
+    """Schema evolution must not break the chain: old events hash the same under a new class."""
+    for event in then.ledger.events:
+
+        class Evolved(type(event), frozen=True, kw_only=True):  # type: ignore[misc]
+            note_added_later: str | None = None
+
+        evolved = msgspec.json.decode(msgspec.json.encode(event), type=Evolved)
+        assert msgspec.json.encode(evolved, order="sorted") == msgspec.json.encode(
+            event, order="sorted"
+        )
+        assert event_hash(msgspec.json.decode(msgspec.json.encode(evolved), type=type(event))) == (
+            event_hash(event)
+        )
