@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from aiohttp import web
 
-from ledger.http.keys import PRINCIPAL, TOKENS
+from ledger.http.keys import PRINCIPAL, SETTINGS, TOKENS
 from ledger.http.problems import Handler
 
 PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/openapi.json"})
@@ -15,7 +17,16 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ledger"'}
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Put the request's principal (None in open mode) under PRINCIPAL, or answer 401/403."""
     tokens = request.app[TOKENS]
-    if request.path in PUBLIC_PATHS or not await tokens.any_active():
+    if request.path in PUBLIC_PATHS:
+        request[PRINCIPAL] = None
+        return await handler(request)
+    if not await tokens.any_active():
+        if not is_loopback(request.app[SETTINGS].host):  # the last token was revoked meanwhile
+            raise web.HTTPUnauthorized(
+                text="no active token: this server listens beyond loopback, so it never runs "
+                "open; create a token with `ledger token create`",
+                headers=CHALLENGE,
+            )
         request[PRINCIPAL] = None
         return await handler(request)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -32,3 +43,13 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 def _may_read(scopes: frozenset[str]) -> bool:
     return "read" in scopes or "admin" in scopes
+
+
+def is_loopback(host: str) -> bool:
+    """Whether the listen address is loopback only (where open mode is allowed)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

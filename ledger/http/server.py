@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from ledger.bootstrap import open_ledger
-from ledger.http.auth import auth_middleware
+from ledger.http.auth import auth_middleware, is_loopback
 from ledger.http.dashboard import dashboard
 from ledger.http.feed import close_streams, feed_hub
 from ledger.http.keys import LEDGER, METRICS, SETTINGS, STORE, TOKENS, VIEWS, WRITER
@@ -113,15 +112,6 @@ async def readyz(request: web.Request) -> web.Response:
             "state": "failing: " + publisher.failing if publisher.failing else "publishing",
         }
     return json_response(body)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 async def _has_tokens(settings: Settings) -> bool:
