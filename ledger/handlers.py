@@ -76,12 +76,12 @@ def handle(session: Session, cmd: c.AnyCommand, ctx: c.Context, now: datetime) -
     """Decide one command against the session's streams and record its events there."""
     key = _idempotency_key(cmd, ctx)
     digest = _digest(cmd)
-    if key is not None:
-        record = session.get(idempotency_id(key))
-        if isinstance(record, Idempotency):
-            return _replay(record, key, digest)
     try:
-        policy.check_scope(ctx, cmd)
+        policy.check_scope(ctx, cmd)  # before a replay too: a repeat is no way around a scope
+        if key is not None:
+            record = session.get(idempotency_id(key))
+            if isinstance(record, Idempotency):
+                return _replay(record, key, digest)
         decided = _decide(session, cmd, ctx, now)
     except Forbidden as refusal:
         denied = decisions.deny(
@@ -133,7 +133,7 @@ def _idempotency_key(cmd: c.AnyCommand, ctx: c.Context) -> str | None:
     if ctx.idempotency_key:
         return f"key:{ctx.actor}:{ctx.idempotency_key}"
     if ctx.actor_kind == "ci" and ctx.correlation_id and isinstance(cmd, c.EnvCommand):
-        return f"run:{ctx.correlation_id}:{_digest(cmd)}"
+        return f"run:{ctx.actor}:{ctx.correlation_id}:{_digest(cmd)}"
     return None
 
 

@@ -12,6 +12,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from ledger.domain.events import ActorKind, Via
+from ledger.domain.names import is_count
 from ledger.schemas import AppView, HistoryItem, HistoryPage, ReleaseView, StateView
 from projections import sql
 from projections.database import Database
@@ -64,7 +65,7 @@ def position_of_cursor(cursor: str) -> int:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError) as error:
         raise ValueError("invalid cursor") from error
-    if not text.isdigit() or int(text) < 1:
+    if not is_count(text) or int(text) < 1:
         raise ValueError("invalid cursor")
     return int(text)
 

@@ -131,7 +131,8 @@ async def machine(admin_url: str, nats_url: str) -> dict[str, object]:
     finally:
         await conn.close()
     nc = await nats.connect(nats_url, connect_timeout=5)
-    nats_version = nc.connected_server_version
+    version = nc.connected_server_version
+    nats_version = f"{version.major}.{version.minor}.{version.patch}"
     await nc.close()
     return {
         "cpus": os.cpu_count(),
@@ -141,7 +142,7 @@ async def machine(admin_url: str, nats_url: str) -> dict[str, object]:
         "postgres": postgres,
         "postgres_fsync": fsync,
         "postgres_synchronous_commit": synchronous_commit,
-        "nats": str(nats_version),
+        "nats": nats_version,
     }
 
 

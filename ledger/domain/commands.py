@@ -14,11 +14,12 @@ Name = Annotated[str, Meta(pattern=NAME_PATTERN)]
 BuildId = Annotated[str, Meta(pattern=BUILD_ID_PATTERN)]
 FlagName = Annotated[str, Meta(pattern=FLAG_PATTERN)]
 ConfigKey = Annotated[str, Meta(pattern=CONFIG_KEY_PATTERN)]
-ConfigValue = Annotated[str, Meta(max_length=65536)]
-Text = Annotated[str, Meta(max_length=4096)]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+ConfigValue = Annotated[str, Meta(max_length=65536, pattern=NO_NUL)]
+Text = Annotated[str, Meta(max_length=4096, pattern=NO_NUL)]
 Percent = Annotated[int, Meta(ge=0, le=100)]
 Step = Annotated[int, Meta(ge=1, le=100)]
-Token = Annotated[str, Meta(min_length=1, max_length=256)]
+Token = Annotated[str, Meta(min_length=1, max_length=256, pattern=NO_NUL)]
 
 
 class Command(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -81,7 +82,7 @@ class ApplyMigration(EnvironmentCommand, frozen=True, kw_only=True, forbid_unkno
 
 
 class Rollback(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(min_length=1, max_length=4096)]
+    reason: Annotated[str, Meta(min_length=1, max_length=4096, pattern=NO_NUL)]
     to_version: Annotated[int, Meta(ge=1)] | None = None
     force: bool = False
 

@@ -2,16 +2,17 @@
 
 Schema evolution follows msgspec's rules: a new field gets a default, an existing field never
 changes type. Fields equal to their default are left out of the stored JSON (omit_defaults), so
-adding such a field later leaves every stored event's bytes, and so its hash, unchanged. A change that cannot follow them bumps ``class_version`` and adds an upcaster.
+adding such a field later leaves every stored event's bytes, and so its hash, unchanged. A change
+that cannot follow them bumps ``class_version`` and adds an upcaster.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 ActorKind = Literal["ci", "human", "system"]
 Via = Literal["http", "nats", "cli", "cdevents"]
@@ -46,15 +47,20 @@ class AppCreated(LedgerEvent, frozen=True, kw_only=True):
     description: str | None = None
 
 
+Digest = Annotated[str, Meta(min_length=1, max_length=300, pattern=r"^[^\x00\s]+$")]
+Short = Annotated[str, Meta(min_length=1, max_length=256, pattern=r"^[^\x00]*$")]
+Url = Annotated[str, Meta(max_length=2048, pattern=r"^[^\x00]*$")]
+
+
 class Artifact(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    digest: str
-    url: str | None = None
+    digest: Digest
+    url: Url | None = None
 
 
 class Pipeline(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: str
-    run_id: str
-    url: str | None = None
+    name: Short
+    run_id: Short
+    url: Url | None = None
 
 
 class BuildRecorded(LedgerEvent, frozen=True, kw_only=True):

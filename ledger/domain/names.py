@@ -40,3 +40,12 @@ def denials_id(app: str, env: str | None) -> UUID:
 
 def idempotency_id(key: str) -> UUID:
     return uuid5(_NAMESPACE, f"idempotency/{key}")
+
+
+MAX_POSITION = 2**63 - 1
+MAX_VERSION = 2**31 - 1
+
+
+def is_count(text: str, limit: int = MAX_POSITION) -> bool:
+    """ASCII digits only (``"²".isdigit()`` is true), and small enough for a BIGINT column."""
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= limit

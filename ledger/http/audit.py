@@ -13,6 +13,7 @@ from aiohttp import web
 from ledger.audit.proofs import AuditLog
 from ledger.audit.verifier import verify_log
 from ledger.domain.errors import NotFound
+from ledger.domain.names import is_count
 from ledger.http.keys import LEDGER, STORE
 from ledger.http.problems import Unprocessable
 from ledger.http.reads import int_param
@@ -25,7 +26,7 @@ def _audit(request: web.Request) -> AuditLog:
 
 def _size(request: web.Request, name: str) -> int:
     raw = request.match_info[name]
-    if not raw.isdigit():
+    if not is_count(raw):
         raise Unprocessable(name, f"{raw!r} is not a tree size")
     return int(raw)
 

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import msgspec
 from aiohttp import web
 
+from ledger.domain.names import is_count
 from ledger.feed import FeedFilter, FeedHub
 from ledger.http.keys import FEED, SETTINGS, STORE, VIEWS
 from ledger.http.problems import Unprocessable
@@ -39,7 +40,7 @@ def resume_position(request: web.Request) -> int | None:
         ("after", request.query.get("after")),
     ):
         if raw is not None and raw.strip() != "":
-            if not raw.strip().isdigit():
+            if not is_count(raw.strip()):
                 raise Unprocessable(name, f"{raw!r} is not a position")
             return int(raw.strip())
     return None

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from ledger import past
 from ledger.domain.errors import NotFound
-from ledger.domain.names import check_name
+from ledger.domain.names import check_name, is_count
 from ledger.http.keys import STORE
 from ledger.http.problems import Unprocessable
 from ledger.http.reads import caught_up, int_param, may_read_secrets, names, time_param
@@ -92,6 +92,6 @@ async def environment_diff(request: web.Request) -> web.Response:
 
 def _version(request: web.Request, side: str) -> int:
     raw = request.match_info[side]
-    if not raw.isdigit() or int(raw) < 1:
+    if not is_count(raw) or int(raw) < 1:
         raise Unprocessable(side, f"{raw!r} is not a release number")
     return int(raw)

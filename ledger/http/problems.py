@@ -96,6 +96,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         field = field_of(error)
         fe = [FieldError(field=field, message=str(error))]
         return problem(422, "Invalid field", str(error), errors=fe)
+    except RecursionError:
+        return problem(400, "Malformed JSON", "the body is nested too deeply")
     except msgspec.DecodeError as error:
         return problem(400, "Malformed JSON", f"the body is not valid JSON: {error}")
     except STORE_UNAVAILABLE as error:

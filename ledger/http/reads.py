@@ -13,7 +13,7 @@ from ledger.cloudevents import CloudEvent
 from ledger.domain.commands import Name
 from ledger.domain.errors import NotFound
 from ledger.domain.model import Environment
-from ledger.domain.names import environment_id
+from ledger.domain.names import MAX_VERSION, environment_id, is_count
 from ledger.domain.secrets import fingerprint
 from ledger.follower import read_batch
 from ledger.http.keys import PRINCIPAL, SETTINGS, STORE, VIEWS
@@ -52,7 +52,7 @@ def int_param(request: web.Request, name: str, default: int | None = None) -> in
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
+    if not is_count(raw):
         raise Unprocessable(name, f"{raw!r} is not a non-negative integer")
     return int(raw)
 
@@ -133,7 +133,7 @@ async def get_release(request: web.Request) -> web.Response:
     queries = await caught_up(request)
     app, env = names(request)
     version = request.match_info["version"]
-    if not version.isdigit():
+    if not is_count(version, MAX_VERSION):
         raise Unprocessable("version", f"{version!r} is not a release number")
     release = await queries.release(app, env, int(version))
     if release is None:
@@ -146,8 +146,15 @@ HISTORY_TEXT_FILTERS = (
 )  # fmt: skip
 
 
+def _no_nul(request: web.Request) -> None:
+    for name, value in request.query.items():
+        if "\x00" in value:
+            raise Unprocessable(name, "must not contain NUL characters")
+
+
 def history_query(request: web.Request) -> Any:
     """The HistoryQuery of the request's filters (422 for a bad one)."""
+    _no_nul(request)
     from projections.queries import HistoryQuery
 
     fields: dict[str, Any] = {}

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from ledger.domain.commands import Command, Context
 from ledger.domain.events import Via
+from ledger.domain.names import MAX_VERSION, is_count
 from ledger.http.keys import PRINCIPAL, SETTINGS
 from ledger.http.problems import Unprocessable
 
@@ -39,7 +40,7 @@ def path_params(request: web.Request) -> dict[str, Any]:
     params: dict[str, Any] = dict(request.match_info)
     for name in ("version",):
         if name in params:
-            if not params[name].isdigit():
+            if not is_count(params[name], MAX_VERSION):
                 raise Unprocessable(name, f"{params[name]!r} is not a release number")
             params[name] = int(params[name])
     return params

@@ -221,9 +221,9 @@ class LedgerServer:
         deadline = time.monotonic() + START_TIMEOUT
         assert self.process is not None
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if (code := self.process.poll()) is not None:
                 self.stop()
-                pytest.fail(f"`ledger serve` exited with {self.process.returncode}:\n{self.log()}")
+                pytest.fail(f"`ledger serve` exited with {code}:\n{self.log()}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
                     if response.status == 200:

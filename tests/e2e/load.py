@@ -63,11 +63,16 @@ def prepare(url: str) -> None:
         assert call(url, "POST", f"/v1/apps/{APP}/builds", body)[0] == 201
 
 
-def _request(rng: random.Random, n: int, client: int) -> tuple[str, str, str, object]:
-    """A random request, mostly writes: (op, method, path, body) in a random environment."""
+OPS = ("deploy", "flag", "config", "read")
+
+
+def _request(
+    rng: random.Random, n: int, client: int, ops: tuple[str, ...]
+) -> tuple[str, str, str, object]:
+    """A random request of one of ``ops``: (op, method, path, body) in a random environment."""
     env = rng.choice(ENVS)
     base = f"/v1/apps/{APP}/envs/{env}"
-    op = rng.choice(("deploy", "flag", "config", "read"))
+    op = rng.choice(ops)
     if op == "read":
         return op, "GET", base, None
     if op == "deploy":
@@ -78,12 +83,15 @@ def _request(rng: random.Random, n: int, client: int) -> tuple[str, str, str, ob
 
 
 class Load:
-    """``clients`` threads writing through ``urls`` in turn until stopped."""
+    """``clients`` threads sending requests through ``urls`` in turn until stopped."""
 
-    def __init__(self, urls: list[str], clients: int = 8, pause: float = 0.0) -> None:
+    def __init__(
+        self, urls: list[str], clients: int = 8, pause: float = 0.0, ops: tuple[str, ...] = OPS
+    ) -> None:
         self.urls = urls
         self.clients = clients
         self.pause = pause
+        self.ops = ops
         self.acks: list[Ack] = []
         self.answers: list[Answer] = []
         self._stopping = threading.Event()
@@ -115,7 +123,7 @@ class Load:
         while not self._stopping.is_set():
             count += 1
             url = self.urls[(n + count) % len(self.urls)]
-            op, method, path, body = _request(rng, count, n)
+            op, method, path, body = _request(rng, count, n, self.ops)
             env = path.split("/")[5]
             try:
                 status, headers, answer = call(url, method, path, body)

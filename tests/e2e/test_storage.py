@@ -35,7 +35,7 @@ class TokenApi(Api):
         super().__init__(url)
         self.token = token
 
-    def request(  # type: ignore[override]
+    def request(
         self, method: str, path: str, body: object = None, *,
         headers: Mapping[str, str] | None = None, **options: Any,
     ) -> Answer:  # fmt: skip

@@ -103,7 +103,7 @@ def _create_copy(admin_url: str, source: str, copy: str) -> None:
 
 def _rows(url: str, table: str, key: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(url) as conn:
-        return conn.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()  # type: ignore[arg-type]
+        return conn.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()
 
 
 class Subscriber:

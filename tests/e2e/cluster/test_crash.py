@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 
+from ...integration.nats.conftest import NatsServer
 from ..load import Load, log_of, prepare
 from .checks import (
     Subscriber,
@@ -27,9 +28,9 @@ FOLLOWERS = {"projections", "nats-publisher"}
 
 
 async def test_killing_an_api_and_the_active_worker_loses_nothing(
-    cluster: Cluster, nats_server: object, postgres: PostgresServer
+    cluster: Cluster, nats_server: NatsServer, postgres: PostgresServer
 ) -> None:
-    cluster.env["LEDGER_NATS_URL"] = nats_server.url  # type: ignore[attr-defined]
+    cluster.env["LEDGER_NATS_URL"] = nats_server.url
     subscriber = await Subscriber().open(cluster.env["LEDGER_NATS_URL"])
     try:
         await asyncio.to_thread(
@@ -60,6 +61,8 @@ async def test_killing_an_api_and_the_active_worker_loses_nothing(
         assert_releases_numbered_without_gaps(survivor, load.acks, log[-1]["ledgerposition"])
         await subscriber.until(log[-1]["ledgerposition"])
         subscriber.assert_exactly_once(log)
+        print(f"{len(load.acks)} writes acknowledged ({acked_before} before the kills)")
+        print(f"{len(log)} events, {len(subscriber.events)} NATS messages; killed {active}")
     finally:
         await subscriber.close()
         await asyncio.to_thread(cluster.stop)

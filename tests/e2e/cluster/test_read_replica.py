@@ -21,7 +21,7 @@ FLAG = f"{STATE}/flags/checkout"
 
 def _replay(standby: PostgresServer, action: str) -> None:
     with psycopg.connect(standby.admin_url, autocommit=True) as conn:
-        conn.execute(f"SELECT pg_wal_replay_{action}()")  # type: ignore[arg-type]
+        conn.execute(f"SELECT pg_wal_replay_{action}()")
 
 
 def test_a_streaming_replica_answers_reads_and_the_primary_covers_its_lag(

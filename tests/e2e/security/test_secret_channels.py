@@ -186,7 +186,8 @@ def test_key_rotate_takes_a_plaintext_store_to_encrypted_bytes(
     assert rotated.returncode == 0, rotated.stderr
     leaks = {f.name: story.leaks(f.read_bytes()) for f in data_dir.iterdir()}
     assert {name: found for name, found in leaks.items() if found} == {}
-    server = sqlite_ledger.serve(LEDGER_CIPHER_KEY=key)
+    sqlite_ledger.env["LEDGER_CIPHER_KEY"] = key  # from now on, for the server and the CLI
+    server = sqlite_ledger.serve()
     assert (
         server.request("GET", PROD, token=story.tokens["keeper"]).json["config"]["DB_PASSWORD"]
         == story.password

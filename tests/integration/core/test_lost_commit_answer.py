@@ -28,7 +28,7 @@ def _answer_lost_once(store: LedgerStore) -> None:
         put(events, **kwargs)
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    store.events.put = commit_then_conflict  # type: ignore[method-assign]
+    store.events.put = commit_then_conflict  # type: ignore[method-assign,assignment]
 
 
 def test_a_deploy_whose_commit_answer_was_lost_makes_one_release(settings: Settings) -> None:

@@ -20,6 +20,7 @@ import pytest
 from aiohttp import ClientTimeout
 from aiohttp.test_utils import TestClient, TestServer
 
+from ledger.domain.policy import SCOPES
 from ledger.http.keys import TOKENS
 from ledger.http.server import create_app
 from ledger.settings import Settings
@@ -31,6 +32,10 @@ BACKENDS = [
 ]
 SHOP = "/v1/apps/shop"
 ANSWER_WITHIN = ClientTimeout(total=20)  # a request the server never answers fails the test
+
+
+def all_scopes_but(*left_out: str) -> str:
+    return ",".join(s for s in SCOPES if s not in left_out)
 
 
 def build_body(
@@ -216,6 +221,32 @@ class Ledger:
         await admin.write("POST", f"{SHOP}/envs/staging/deploys", {"build_id": "b-ci"})
 
     build_body = staticmethod(build_body)
+    all_scopes_but = staticmethod(all_scopes_but)
+
+    async def seeded(self) -> Caller:
+        """Tokens required (``root`` admin, ``auditor`` reader) and the seed; returns root."""
+        root = await self.secure()
+        await self.seed(root)
+        return root
+
+    async def assert_denied(
+        self, caller: Caller, request: tuple[str, str, dict[str, Any]], *fragments: str
+    ) -> None:
+        """403 naming the fragments, recorded as exactly one ``denied`` item naming the actor."""
+        head = await self.head()
+        answer = await caller.request(*request)
+        detail = answer.problem(403)["detail"]
+        for fragment in fragments:
+            assert fragment in detail, answer
+        assert await self.head() == head + 1, "a refusal appends exactly its denied event"
+        [denial] = await self.history(after=head)
+        assert (denial["kind"], denial["actor"]) == ("denied", caller.name), denial
+        assert denial in await self.denials()
+
+    async def actor_of(self, position: int) -> tuple[str, str]:
+        """The actor and actor kind the history names for the event at ``position``."""
+        [item] = [i for i in await self.history(limit=500) if i["position"] == position]
+        return item["actor"], item["actor_kind"]
 
     def caller(self, headers: Mapping[str, str], name: str = "") -> Caller:
         return Caller(self.client, headers, name, self.answers)

@@ -2,7 +2,7 @@
 names ``min_position`` goes to the replica once it shows that position, and falls back to the
 primary when it does not within a short bound.
 
-A streaming replica is set up in tests/e2e/cluster/test_read_replica.py; here the replica's
+A real streaming replica is set up in tests/e2e/cluster/test_read_replica.py; here the replica's
 behaviour is played by the primary itself (always caught up) and by a frozen copy of it (a
 replica that stopped replaying), which is all the routing can tell apart."""
 
@@ -49,6 +49,12 @@ async def read(client: TestClient[Any, Any], path: str, **query: object) -> Any:
     return await answer.json()
 
 
+def _replica(client: TestClient[Any, Any]) -> Any:
+    """The read replica of the app the client talks to."""
+    assert client.app is not None
+    return client.app[VIEWS].replica
+
+
 async def flag(client: TestClient[Any, Any], enabled: bool) -> int:
     return await write(client, f"{STATE}/flags/checkout", {"enabled": enabled}, "PUT")
 
@@ -87,7 +93,7 @@ async def test_with_a_caught_up_replica_every_read_is_answered_by_it(
             position = await flag(client, enabled)
             state = await read(client, STATE, min_position=position)
             assert state["flags"]["checkout"]["enabled"] is enabled
-        replica = client.server.app[VIEWS].replica
+        replica = _replica(client)
         assert replica is not None and replica.fallbacks == 0
 
 
@@ -115,4 +121,5 @@ async def test_a_replica_that_lags_answers_plain_reads_and_the_primary_answers_t
         assert WAIT_SECONDS <= waited < WAIT_SECONDS + 2
         history = await read(client, "/v1/history", min_position=now)
         assert history["items"][0]["position"] == now
-        assert client.server.app[VIEWS].replica.fallbacks == 3  # type: ignore[union-attr]
+        replica = _replica(client)
+        assert replica is not None and replica.fallbacks == 3
