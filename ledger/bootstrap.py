@@ -51,9 +51,12 @@ class Ledger:
         safe as after a crash: nothing unsaved was acknowledged, and each follower stores its
         position with its work, so the next owner redoes the interrupted batch."""
         try:
-            await asyncio.wait_for(self._close(timeout), timeout)
+            async with asyncio.timeout(timeout):
+                await self._close(timeout)
         except TimeoutError:
             log.warning("closing took longer than %.1fs; stopping without waiting", timeout)
+            self.stopping.set()
+            self.writer.close(0)  # the writer thread stops after its current batch
 
     async def _close(self, timeout: float | None) -> None:
         self.stopping.set()

@@ -93,7 +93,8 @@ class Subscription:
     async def wait(self, timeout: float) -> bool:
         """Wait for live items (or closing); False when ``timeout`` passed first."""
         try:
-            await asyncio.wait_for(self._ready.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._ready.wait()
         except TimeoutError:
             return False
         return True

@@ -28,13 +28,15 @@ async def listen(url: str, wake: Callable[[], None], stopping: asyncio.Event) ->
         except (OSError, asyncpg.PostgresError, TimeoutError) as error:
             log.warning("cannot LISTEN for appends: %s", error)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), RECONNECT_SECONDS)
+                async with asyncio.timeout(RECONNECT_SECONDS):
+                    await stopping.wait()
             continue
         try:
             await conn.add_listener(CHANNEL, lambda *_: wake())
             while not stopping.is_set() and not conn.is_closed():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), RECONNECT_SECONDS)
+                    async with asyncio.timeout(RECONNECT_SECONDS):
+                        await stopping.wait()
                 wake()  # also a periodic nudge, in case a notification was missed
         finally:
             if not conn.is_closed():

@@ -76,9 +76,8 @@ class ProjectionRunner(LogFollower):
         self.wake()
         async with self._advanced:
             try:
-                await asyncio.wait_for(
-                    self._advanced.wait_for(lambda: self.position >= position), timeout
-                )
+                async with asyncio.timeout(timeout):
+                    await self._advanced.wait_for(lambda: self.position >= position)
             except TimeoutError:
                 return False
         return True

@@ -48,7 +48,8 @@ class Receiver:
 
     async def wait(self) -> list[float]:
         try:
-            await asyncio.wait_for(self._all.wait(), RECEIVE_TIMEOUT)
+            async with asyncio.timeout(RECEIVE_TIMEOUT):
+                await self._all.wait()
         except TimeoutError:
             raise TimeoutError(
                 f"{len(self.latencies)} of {self.expected} messages arrived"

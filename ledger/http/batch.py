@@ -7,6 +7,7 @@ problem), and a refused item never fails the others."""
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any, Literal
 
 import msgspec
@@ -16,6 +17,7 @@ from ledger.domain import commands as c
 from ledger.domain.errors import DomainError
 from ledger.http.keys import SETTINGS, WRITER
 from ledger.http.problems import Unprocessable, field_of, status_of
+from ledger.http.ratelimit import over_limit, take_writes
 from ledger.http.requests import context_from
 from ledger.http.writes import json_response
 from ledger.schemas import FieldError, Problem, WriteResult
@@ -88,8 +90,12 @@ async def batch(request: web.Request) -> web.Response:
     items = await read_items(request)
     context = context_from(request)
     writer = request.app[WRITER]
+    allowed, wait = take_writes(request, max(len(items) - 1, 0))  # the request took one
     pending: list[ItemResult | asyncio.Future[WriteResult]] = []
     for index, item in enumerate(items):
+        if index > allowed:
+            pending.append(_limited(index, over_limit(request, wait)))
+            continue
         try:
             command, key = _command(item)
         except (msgspec.ValidationError, Unprocessable) as error:
@@ -100,7 +106,10 @@ async def batch(request: web.Request) -> web.Response:
     results = [await _outcome(i, p) for i, p in enumerate(pending)]
     refused = sum(1 for r in results if r.problem is not None)
     accepted = len(results) - refused
-    return json_response(BatchResult(results=results, accepted=accepted, refused=refused))
+    answer = json_response(BatchResult(results=results, accepted=accepted, refused=refused))
+    if wait:
+        answer.headers["Retry-After"] = str(math.ceil(wait))
+    return answer
 
 
 def _command(item: Any) -> tuple[c.AnyCommand, str | None]:
@@ -121,6 +130,11 @@ def _invalid(index: int, error: Exception) -> ItemResult:
         type="about:blank", title="Invalid field", status=422, detail=message, errors=errors
     )
     return ItemResult(index=index, status=422, problem=problem)
+
+
+def _limited(index: int, detail: str) -> ItemResult:
+    problem = Problem(type="about:blank", title="Too many writes", status=429, detail=detail)
+    return ItemResult(index=index, status=429, problem=problem)
 
 
 async def _outcome(index: int, pending: ItemResult | asyncio.Future[WriteResult]) -> ItemResult:

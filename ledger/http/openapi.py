@@ -41,7 +41,7 @@ def _operation(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
         "parameters": [_param(p, "path") for p in path_params]
         + [_param(q, "query") for q in route.query],
         "responses": {
-            str(route.status): _success(route, by_type),
+            **{str(status): _success(route, by_type) for status in (route.status, *route.also)},
             "default": {"description": "A problem", "content": problem},
         },
     }

@@ -21,6 +21,7 @@ class Route(Struct, frozen=True, kw_only=True):
     body: Any = None  # the command (or body) type
     response: Any = None  # the response type
     status: int = 200
+    also: tuple[int, ...] = ()  # further success statuses that answer with the same schema
     content_type: str = "application/json"
     renames: dict[str, str] = {}
     query: tuple[str, ...] = ()
@@ -182,6 +183,7 @@ def _ingest_route() -> Route:
         body=CDEvent,
         response=IngestResult,
         status=201,
+        also=(202,),  # the event asks nothing of the ledger: nothing is recorded
     )
 
 

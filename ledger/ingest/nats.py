@@ -107,7 +107,8 @@ class Responder:
             await asyncio.wait(self._in_flight, timeout=CLOSE_TIMEOUT_SECONDS)
         if not self._nc.is_closed:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._nc.close(), CLOSE_TIMEOUT_SECONDS)
+                async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
+                    await self._nc.close()
 
 
 def sender_of(event: CDEvent) -> Context:

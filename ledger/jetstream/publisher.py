@@ -87,7 +87,8 @@ class Publisher(LogFollower):
                 feed_headers = {"Nats-Msg-Id": f"{m.msg_id}:feed"}
                 outgoing.append((feed_subject(app, env or None), summary, feed_headers))
         acks = [await js.publish_async(s, body, headers=h) for s, body, h in outgoing]
-        await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
+        async with asyncio.timeout(ACK_TIMEOUT_SECONDS):
+            await asyncio.gather(*acks)
 
     async def _summaries(self, batch: Batch) -> dict[int, bytes]:
         """The history view's one-line summaries of the batch (the feed says what history says)."""

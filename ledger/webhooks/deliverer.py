@@ -114,7 +114,8 @@ class Deliverer:
                 except Exception as error:
                     log.warning("cannot load the webhooks: %s", error)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), RELOAD_SECONDS)
+                    async with asyncio.timeout(RELOAD_SECONDS):
+                        await self._wakeup.wait()
         finally:
             await self._stop_workers(set(self.workers))
             await self._session.close()

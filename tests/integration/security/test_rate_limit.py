@@ -69,7 +69,6 @@ async def test_refused_writes_count_against_the_limit(limited: Ledger) -> None:
     assert statuses == [403, 403, 403, 429]
 
 
-@pytest.mark.xfail(reason="known: the rate limit counts a batch as one write", strict=False)
 async def test_a_batch_counts_each_of_its_commands_against_the_limit(limited: Ledger) -> None:
     """Ten flips in one request are ten writes: a batch is no way around the limit."""
     alice = await limited.principal("alice", "human", "flag:write")
