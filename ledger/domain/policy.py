@@ -70,11 +70,8 @@ def check_environment(
     if cmd.env in rules.protected and isinstance(cmd, c.Deploy | c.Promote | c.ChangeConfig):
         if ctx.actor_kind != "ci":
             raise Forbidden(f"{cmd.env} is protected: only CI principals may {_verb(cmd)} there")
-        if build is not None and build.recorded.pipeline is None:
-            raise Forbidden(
-                f"build {build.recorded.build_id!r} has no CI provenance (pipeline and run); "
-                f"{cmd.env} is protected"
-            )
+        if build is not None:
+            check_provenance(build, cmd.env)
     first = rules.promotion_path.get(cmd.env)
     if first and build is not None and isinstance(cmd, c.Deploy | c.Promote):
         bid = build.recorded.build_id
@@ -83,6 +80,22 @@ def check_environment(
         )
         if not ran:
             raise Forbidden(f"build {bid!r} must succeed in {first} before {cmd.env}")
+
+
+def check_provenance(build: Build, env: str) -> None:
+    """CI provenance is a pipeline and run recorded by an authenticated CI principal: a build
+    that anyone else recorded, or that names no pipeline, never reaches a protected env."""
+    recorded = build.recorded
+    if recorded.pipeline is None:
+        raise Forbidden(
+            f"build {recorded.build_id!r} has no CI provenance (pipeline and run); {env} is "
+            "protected"
+        )
+    if recorded.actor_kind != "ci" or not recorded.authenticated:
+        raise Forbidden(
+            f"build {recorded.build_id!r} was recorded by {recorded.actor!r}, not by an "
+            f"authenticated CI principal, so its provenance is unproven; {env} is protected"
+        )
 
 
 def _verb(cmd: c.Command) -> str:

@@ -211,13 +211,17 @@ class Ledger:
             assert verify.json.get("ok", True) is True, verify
 
     async def seed(self, admin: Caller) -> None:
-        """shop with builds ``b-ci`` and ``b-two`` (CI provenance), ``b-manual`` (none), and
-        ``b-failed``; ``b-ci`` runs in staging."""
+        """shop with builds ``b-ci`` and ``b-two`` (CI provenance: recorded by the CI
+        principal ``pipeline``), ``b-manual`` (none), ``b-claimed`` (names a pipeline but was
+        recorded by an admin) and ``b-failed``; ``b-ci`` runs in staging."""
         await admin.write("POST", "/v1/apps", {"name": "shop"})
+        secured = "Authorization" in admin.headers  # open mode: no tokens, no provenance rule
+        pipeline = await self.principal("pipeline", "ci", "build:write") if secured else admin
         for bid in ("b-ci", "b-two"):
-            await admin.write("POST", f"{SHOP}/builds", build_body(bid))
+            await pipeline.write("POST", f"{SHOP}/builds", build_body(bid))
         await admin.write("POST", f"{SHOP}/builds", build_body("b-manual", pipeline=False))
-        await admin.write("POST", f"{SHOP}/builds", build_body("b-failed", status="failed"))
+        await admin.write("POST", f"{SHOP}/builds", build_body("b-claimed"))
+        await pipeline.write("POST", f"{SHOP}/builds", build_body("b-failed", status="failed"))
         await admin.write("POST", f"{SHOP}/envs/staging/deploys", {"build_id": "b-ci"})
 
     build_body = staticmethod(build_body)

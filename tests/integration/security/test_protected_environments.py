@@ -46,6 +46,9 @@ PROTECTED = {
     "ci-deploys-build-without-provenance": Protected(
         "ci", "deploy", ("POST", f"{PROD}/deploys", {"build_id": "b-manual"}), "provenance"
     ),
+    "ci-deploys-build-whose-provenance-a-human-claimed": Protected(
+        "ci", "deploy", ("POST", f"{PROD}/deploys", {"build_id": "b-claimed"}), "unproven"
+    ),
     "ci-promotes-to-prod": Protected(
         "ci", "deploy", ("POST", f"{PROD}/promote", {"from_env": "staging"}), None
     ),
