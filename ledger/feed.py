@@ -112,6 +112,7 @@ class FeedHub:
         self.poll_seconds = poll_seconds
         self.subscriptions: set[Subscription] = set()
         self._last = 0
+        self._closing = False
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -121,6 +122,7 @@ class FeedHub:
 
     async def close(self) -> None:
         """End every stream, then stop following."""
+        self._closing = True
         self.close_subscriptions()
         if self._task is not None:
             self._task.cancel()
@@ -173,10 +175,10 @@ class FeedHub:
                 return
 
     async def _follow(self) -> None:
-        while True:
+        while not self._closing:
             try:
                 reached = await self.queries.position()
-                await self._publish_new_items()
+                await self._publish_new_items(reached)
                 await self.views.wait_for(reached + 1, self.poll_seconds)
             except asyncio.CancelledError:
                 raise
@@ -184,7 +186,10 @@ class FeedHub:
                 log.warning("the feed failed to read the history view: %s", error)
                 await asyncio.sleep(self.poll_seconds)
 
-    async def _publish_new_items(self) -> None:
+    async def _publish_new_items(self, reached: int) -> None:
+        if not self.subscriptions:  # nobody to serve: a new subscriber catches up from the view
+            self._last = max(self._last, reached)
+            return
         while True:
             page = await self.queries.history(HistoryQuery(after=self._last, limit=PAGE))
             for item in page.items:
