@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Protocol
 
 from ledger.application import LedgerStore
 from ledger.domain.events import LedgerEvent
@@ -28,6 +30,20 @@ def read_batch(store: LedgerStore, start: int, limit: int) -> Batch:
             raise TypeError(f"notification {notification.id} is not a ledger event")
         batch.append((notification.id, event))
     return batch
+
+
+class Followed(Protocol):
+    name: str
+    owner: bool
+    position: int
+
+
+def lagging(followers: Iterable[Followed], head: int, bound: int) -> list[str]:
+    """The followers this process owns that are more than ``bound`` events behind the log's
+    ``head`` (a bound of 0: none ever is); a standby's position says nothing, so it never is."""
+    if bound <= 0:
+        return []
+    return [f.name for f in followers if f.owner and head - f.position > bound]
 
 
 class LogFollower(ABC):

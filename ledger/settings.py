@@ -38,6 +38,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     feed_keepalive_seconds: float = 15.0
     webhook_pause_after_seconds: float = 3600.0
     shutdown_timeout_seconds: float = 10.0
+    ready_timeout_seconds: float = 2.0  # /readyz: how long the store may take to answer
+    ready_max_lag: int = 10_000  # /readyz: 503 when a follower this process owns lags more
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +71,8 @@ class Settings(Struct, frozen=True, kw_only=True):
             "feed_keepalive_seconds": _float(env.get("LEDGER_FEED_KEEPALIVE_SECONDS")),
             "webhook_pause_after_seconds": _float(env.get("LEDGER_WEBHOOK_PAUSE_AFTER_SECONDS")),
             "shutdown_timeout_seconds": _float(env.get("LEDGER_SHUTDOWN_TIMEOUT_SECONDS")),
+            "ready_timeout_seconds": _float(env.get("LEDGER_READY_TIMEOUT_SECONDS")),
+            "ready_max_lag": _int(env.get("LEDGER_READY_MAX_LAG")),
         }
         if given["role"] not in (None, "all", "api", "worker"):
             raise ValueError(f"LEDGER_ROLE must be all, api or worker, not {given['role']!r}")

@@ -52,6 +52,17 @@ class LedgerCollector(Collector):
         for follower in ledger.followers:
             lag.add_metric([follower.name], head - follower.position)
             owner.add_metric([follower.name], 1 if follower.owner else 0)
+        deliverer = ledger.deliverer
+        if deliverer is not None:
+            owner.add_metric([deliverer.name], 1 if deliverer.owner else 0)
+            webhooks = GaugeMetricFamily(
+                "ledger_webhook_lag",
+                "Events a webhook's deliveries are behind (on the delivering process)",
+                labels=["webhook"],
+            )
+            for hook_id, position in deliverer.positions.items():
+                webhooks.add_metric([hook_id], head - position)
+            yield webhooks
         yield lag
         yield owner
         if ledger.views.replica is not None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from ledger.bootstrap import open_ledger
+from ledger.follower import lagging
 from ledger.http.auth import auth_middleware, is_loopback
 from ledger.http.dashboard import dashboard
 from ledger.http.feed import close_streams, feed_hub
@@ -96,21 +97,28 @@ async def healthz(_: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when the store answers; reports how far the views are behind the log."""
+    """Ready when the store answers within LEDGER_READY_TIMEOUT_SECONDS and no follower this
+    process owns is more than LEDGER_READY_MAX_LAG events behind; reports each one's lag."""
+    settings, ledger = request.app[SETTINGS], request.app[LEDGER]
     try:
-        head = await asyncio.to_thread(request.app[STORE].head)
-    except Exception as error:
+        async with asyncio.timeout(settings.ready_timeout_seconds):
+            head = await asyncio.to_thread(request.app[STORE].head)
+    except Exception as error:  # TimeoutError included: the store does not answer in time
         return json_response({"status": "unavailable", "error": type(error).__name__}, 503)
     position = request.app[VIEWS].runner.position
     body: dict[str, object] = {"status": "ready", "head": head, "views": position}
     body["lag"] = head - position
-    publisher = request.app[LEDGER].publisher
+    publisher = ledger.publisher
     if publisher is not None:
         body["nats"] = {
             "position": publisher.position,
             "lag": head - publisher.position,
             "state": "failing: " + publisher.failing if publisher.failing else "publishing",
         }
+    if behind := lagging(ledger.followers, head, settings.ready_max_lag):
+        body["status"] = "behind"
+        body["behind"] = behind
+        return json_response(body, 503, **{"Retry-After": "5"})
     return json_response(body)
 
 

@@ -71,6 +71,8 @@ class Deliverer:
         self.poll_seconds = poll_seconds
         self.ownership: Ownership = SoleOwner()
         self.workers: dict[str, asyncio.Task[None]] = {}
+        self.owner = False  # whether this process delivers (one owner across all workers)
+        self.positions: dict[str, int] = {}  # the position each delivering webhook reached
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -103,6 +105,7 @@ class Deliverer:
                 await self._task
             self._task = None
         await self.ownership.release()
+        self.owner = False
 
     async def _supervise(self) -> None:
         self._session = aiohttp.ClientSession()
@@ -122,12 +125,15 @@ class Deliverer:
 
     async def _reconcile(self) -> None:
         """One task for each active webhook, while this process is the owner."""
-        owner = await self.ownership.acquire()
+        self.owner = owner = await self.ownership.acquire()
         active = {h.id: h for h in await self.hooks.all() if not h.paused} if owner else {}
         await self._stop_workers(set(self.workers) - set(active))
+        for gone in set(self.positions) - set(active):
+            del self.positions[gone]
         for hook_id, hook in active.items():
             task = self.workers.get(hook_id)
             if task is None or task.done():
+                self.positions[hook_id] = hook.position
                 self.workers[hook_id] = asyncio.create_task(
                     self._deliver_all(hook), name=f"ledger-webhook-{hook_id}"
                 )
@@ -170,7 +176,7 @@ class Deliverer:
         at = now() if delivered else None
         if not await self.hooks.advance(hook.id, position, hook.position, at):
             raise Moved(hook.id)
-        hook.position = position
+        hook.position = self.positions[hook.id] = position
 
     async def _deliver(self, hook: Webhook, item: HistoryItem) -> None:
         """POST the item until the receiver answers 2xx (or the webhook is paused)."""

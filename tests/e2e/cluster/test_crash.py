@@ -24,7 +24,7 @@ from .postgres import PostgresServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.timeout(90)]
 WORKERS = ["worker1", "worker2"]
-FOLLOWERS = {"projections", "nats-publisher"}
+FOLLOWERS = {"projections", "nats-publisher", "webhooks"}
 
 
 async def test_killing_an_api_and_the_active_worker_loses_nothing(
