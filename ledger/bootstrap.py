@@ -55,8 +55,18 @@ class Ledger:
                 await self._close(timeout)
         except TimeoutError:
             log.warning("closing took longer than %.1fs; stopping without waiting", timeout)
-            self.stopping.set()
-            self.writer.close(0)  # the writer thread stops after its current batch
+            self._abandon()
+
+    def _abandon(self) -> None:
+        """Stop every task and thread without waiting for any (a shutdown out of time)."""
+        self.stopping.set()
+        if self.listening is not None:
+            self.listening.cancel()
+        for follower in self.followers:
+            follower.cancel()
+        if self.deliverer is not None:
+            self.deliverer.cancel()
+        self.writer.close(0)  # the writer thread stops after its current batch
 
     async def _close(self, timeout: float | None) -> None:
         self.stopping.set()

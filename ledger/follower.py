@@ -97,6 +97,13 @@ class LogFollower(ABC):
         await self.ownership.release()
         self.owner = False
 
+    def cancel(self) -> None:
+        """Stop at once, mid-batch if need be (a shutdown out of time): the position is stored
+        with each batch's work, so the next owner redoes the interrupted one."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+
     def wake(self) -> None:
         self._wakeup.set()
 

@@ -71,14 +71,3 @@ def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()
     return path
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests listed in tests/known_failures.txt run as non-strict expected failures."""
-    listed = Path(__file__).with_name("known_failures.txt").read_text().splitlines()
-    known = {line.strip() for line in listed if line.strip() and not line.startswith("#")}
-    for item in items:
-        if item.nodeid in known:
-            item.add_marker(
-                pytest.mark.xfail(reason="listed in tests/known_failures.txt", strict=False)
-            )

@@ -98,6 +98,12 @@ class Deliverer:
         """Webhooks were added, deleted or resumed: look now, not at the next reload."""
         self._wakeup.set()
 
+    def cancel(self) -> None:
+        """Stop at once (a shutdown out of time): each webhook's position is stored with each
+        delivery, so the next owner resends at most the interrupted one."""
+        if self._task is not None:
+            self._task.cancel()
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
