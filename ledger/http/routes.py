@@ -27,6 +27,10 @@ class Route(Struct, frozen=True, kw_only=True):
     query: tuple[str, ...] = ()
 
 
+# The history filters, shared by the history page and its export.
+_FILTERS = ("app", "env", "kind", "actor", "actor_kind", "via", "correlation_id", "since")
+
+
 def all_routes() -> list[Route]:
     """Every route of the API, writes then reads."""
     return [
@@ -38,6 +42,11 @@ def all_routes() -> list[Route]:
         *_audit_routes(),
         *_visibility_routes(),
     ]
+
+
+def _get(path: str, handler: Handler, response: Any, summary: str, **kw: Any) -> Route:
+    """A read route: GET, answered 200 with the response type."""
+    return Route(method="GET", path=path, summary=summary, handler=handler, response=response, **kw)
 
 
 def _write_routes() -> list[Route]:
@@ -93,77 +102,39 @@ def _read_routes() -> list[Route]:
 
     wait = ("min_position",)
     env = "/v1/apps/{app}/envs/{env}"
-    history_query = (
-        "app",
-        "env",
-        "kind",
-        "actor",
-        "actor_kind",
-        "via",
-        "correlation_id",
-        "since",
-        "until",
-        "q",
-        "limit",
-        "cursor",
-        "after",
-        "min_position",
-    )
+    history_query = (*_FILTERS, "until", "q", "limit", "cursor", "after", "min_position")
     return [
-        Route(
-            method="GET",
-            path="/v1/apps",
-            summary="List apps",
-            handler=reads.list_apps,
-            response=AppList,
-            query=wait,
-        ),
-        Route(
-            method="GET",
-            path="/v1/apps/{app}",
-            summary="An app and its environments",
-            handler=reads.get_app,
-            response=AppView,
-            query=wait,
-        ),
-        Route(
-            method="GET",
-            path=env,
-            summary="State of an environment: now, or as it was ?at= a time, ?release=, ?position=",
-            handler=reads.get_state,
-            response=StateView,
+        _get("/v1/apps", reads.list_apps, AppList, "List apps", query=wait),
+        _get("/v1/apps/{app}", reads.get_app, AppView, "An app and its environments", query=wait),
+        _get(
+            env,
+            reads.get_state,
+            StateView,
+            "State of an environment: now, or as it was ?at= a time, ?release=, ?position=",
             query=("at", "release", "position", *wait),
         ),
-        Route(
-            method="GET",
-            path=f"{env}/releases",
-            summary="Releases, newest first",
-            handler=reads.list_releases,
-            response=ReleaseList,
+        _get(
+            f"{env}/releases",
+            reads.list_releases,
+            ReleaseList,
+            "Releases, newest first",
             query=wait,
         ),
-        Route(
-            method="GET",
-            path=f"{env}/releases/{{version}}",
-            summary="One release",
-            handler=reads.get_release,
-            response=ReleaseView,
-            query=wait,
+        _get(
+            f"{env}/releases/{{version}}", reads.get_release, ReleaseView, "One release", query=wait
         ),
-        Route(
-            method="GET",
-            path="/v1/history",
-            summary="Change history, newest first",
-            handler=reads.history,
-            response=HistoryPage,
+        _get(
+            "/v1/history",
+            reads.history,
+            HistoryPage,
+            "Change history, newest first",
             query=history_query,
         ),
-        Route(
-            method="GET",
-            path="/v1/events",
-            summary="The raw log as CloudEvents (Ledger-Next-After: the next `after`)",
-            handler=reads.events,
-            response=list[CloudEvent],
+        _get(
+            "/v1/events",
+            reads.events,
+            list[CloudEvent],
+            "The raw log as CloudEvents (Ledger-Next-After: the next `after`)",
             query=("after", "limit"),
             content_type="application/cloudevents-batch+json",
         ),
@@ -192,29 +163,24 @@ def _audit_routes() -> list[Route]:
     from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof, VerifyReport
     from ledger.http import audit
 
-    def r(path: str, handler: Handler, response: Any, summary: str, **kw: Any) -> Route:
-        return Route(
-            method="GET", path=path, summary=summary, handler=handler, response=response, **kw
-        )
-
     checkpoints = "/v1/checkpoints"
     return [
-        r(f"{checkpoints}/latest", audit.latest_checkpoint, Checkpoint, "The latest checkpoint"),
-        r(f"{checkpoints}/{{tree_size}}", audit.checkpoint, Checkpoint, "A checkpoint"),
-        r(
+        _get(f"{checkpoints}/latest", audit.latest_checkpoint, Checkpoint, "The latest checkpoint"),
+        _get(f"{checkpoints}/{{tree_size}}", audit.checkpoint, Checkpoint, "A checkpoint"),
+        _get(
             "/v1/events/{event_id}/proof",
             audit.event_proof,
             InclusionProof,
             "An event's inclusion proof in a checkpoint (default: the latest)",
             query=("tree_size",),
         ),
-        r(
+        _get(
             f"{checkpoints}/{{first}}/consistency/{{second}}",
             audit.consistency,
             ConsistencyProof,
             "Proof that checkpoint `first` is a prefix of checkpoint `second`",
         ),
-        r(
+        _get(
             "/v1/verify",
             audit.verify,
             VerifyReport,
@@ -229,39 +195,33 @@ def _insight_routes() -> list[Route]:
     from ledger.schemas import DiffView, DoraView, HistoryItem
 
     env = "/v1/apps/{app}/envs/{env}"
-    filters = ("app", "env", "kind", "actor", "actor_kind", "via", "correlation_id", "since")
     window = ("days", "until", "include_config", "min_position")
 
-    def r(path: str, handler: Handler, response: Any, summary: str, **kw: Any) -> Route:
-        return Route(
-            method="GET", path=path, summary=summary, handler=handler, response=response, **kw
-        )
-
     return [
-        r(
+        _get(
             f"{env}/releases/{{a}}/diff/{{b}}",
             past.release_diff,
             DiffView,
             "What changes from release a to release b (build, config, flags, migrations)",
             query=("min_position",),
         ),
-        r(
+        _get(
             f"{env}/diff",
             past.environment_diff,
             DiffView,
             "What differs from this environment now to ?against_env= now",
             query=("against_env", "min_position"),
         ),
-        r(
+        _get(
             "/v1/history/export",
             exports.export_history,
             HistoryItem,
             "The filtered history, oldest first, streamed as NDJSON (or ?format=csv)",
-            query=("format", *filters, "until", "q", "after", "min_position"),
+            query=("format", *_FILTERS, "until", "q", "after", "min_position"),
             content_type="application/x-ndjson",
         ),
-        r(f"{env}/dora", dora.environment_dora, DoraView, "DORA metrics", query=window),
-        r(
+        _get(f"{env}/dora", dora.environment_dora, DoraView, "DORA metrics", query=window),
+        _get(
             "/v1/dora",
             dora.all_dora,
             DoraView,
@@ -280,13 +240,12 @@ def _visibility_routes() -> list[Route]:
 
     hook = "/v1/webhooks/{id}"
     return [
-        Route(
-            method="GET",
-            path="/v1/feed",
-            summary="The change feed as Server-Sent Events (id: position, event: change, "
+        _get(
+            "/v1/feed",
+            feed,
+            HistoryItem,
+            "The change feed as Server-Sent Events (id: position, event: change, "
             "data: a history item), resumable with Last-Event-ID or ?after=",
-            handler=feed,
-            response=HistoryItem,
             query=("app", "env", "kind", "actor", "after"),
             content_type="text/event-stream",
         ),
@@ -299,12 +258,11 @@ def _visibility_routes() -> list[Route]:
             response=WebhookCreated,
             status=201,
         ),
-        Route(
-            method="GET",
-            path="/v1/webhooks",
-            summary="List the webhooks (admin): state, position, last error; never secrets",
-            handler=w.list_webhooks,
-            response=WebhookList,
+        _get(
+            "/v1/webhooks",
+            w.list_webhooks,
+            WebhookList,
+            "List the webhooks (admin): state, position, last error; never secrets",
         ),
         Route(
             method="DELETE",
