@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
 
 from ledger.domain.model import Environment
 from ledger.schemas import AppView, EnvSummary, FlagView, HistoryItem, ReleaseView, StateView
+from projections import sql
 from projections.database import Row
 from projections.projectors import EnvKey, state_view
 
@@ -19,6 +20,7 @@ _config = msgspec.json.Decoder(dict[str, str])
 _data = msgspec.json.Decoder(dict[str, Any])
 _release = msgspec.json.Decoder(ReleaseView)
 _environment = msgspec.json.Decoder(Environment)
+S = TypeVar("S", bound=msgspec.Struct)
 
 
 def timestamp(moment: datetime) -> str:
@@ -75,24 +77,21 @@ def _instant_or_none(text: str | None) -> datetime | None:
 
 
 def state_of(row: Row) -> StateView:
-    return StateView(
-        app=row["app"],
-        env=row["env"],
+    return _struct_of(
+        StateView,
+        row,
         release=_release_of_json(row["release"]),
         config=_config.decode(row["config"]),
         flags=_flags.decode(row["flags"]),
-        schema_version=row["schema_version"],
-        position=row["position"],
-        config_version=row["config_version"],
         updated_at=_instant_or_none(row["updated_at"]),
     )
 
 
 def env_summary_of(row: Row) -> EnvSummary:
-    return EnvSummary(
-        env=row["env"],
+    return _struct_of(
+        EnvSummary,
+        row,
         release=_release_of_json(row["release"]),
-        position=row["position"],
         updated_at=_instant_or_none(row["updated_at"]),
     )
 
@@ -118,55 +117,32 @@ def release_row(key: EnvKey, r: ReleaseView) -> tuple[object, ...]:
 
 
 def release_of(row: Row) -> ReleaseView:
-    return ReleaseView(
-        version=row["version"],
-        build_id=row["build_id"],
-        commit=row["commit_sha"],
-        config_version=row["config_version"],
-        status=row["status"],
-        rollout_percent=row["rollout_percent"],
-        rollback_of=row["rollback_of"],
-        description=row["description"],
-        actor=row["actor"],
-        created_at=instant(row["created_at"]),
-        artifact_digest=row["artifact_digest"],
-        strategy=row["strategy"],
-        cause=row["cause"],
-        promoted_from=row["promoted_from"],
+    return _struct_of(
+        ReleaseView, row, commit=row["commit_sha"], created_at=instant(row["created_at"])
     )
 
 
 def history_row(item: HistoryItem) -> tuple[object, ...]:
-    return (
-        item.position,
-        str(item.event_id),
-        item.app,
-        item.env,
-        item.kind,
-        item.actor,
-        item.actor_kind,
-        item.via,
-        item.summary,
-        item.reason,
-        timestamp(item.recorded_at),
-        item.correlation_id,
-        _json(item.data),
-    )
+    """The item's values in the order of sql.HISTORY_COLUMNS."""
+    converted = {
+        "event_id": str(item.event_id),
+        "recorded_at": timestamp(item.recorded_at),
+        "data": _json(item.data),
+    }
+    return tuple(converted.get(c, getattr(item, c)) for c in sql.HISTORY_COLUMNS)
 
 
 def history_item_of(row: Row) -> HistoryItem:
-    return HistoryItem(
-        position=row["position"],
+    return _struct_of(
+        HistoryItem,
+        row,
         event_id=UUID(row["event_id"]),
-        app=row["app"],
-        env=row["env"],
-        kind=row["kind"],
-        actor=row["actor"],
-        actor_kind=row["actor_kind"],
-        via=row["via"],
-        summary=row["summary"],
-        reason=row["reason"],
         recorded_at=instant(row["recorded_at"]),
         data=_data.decode(row["data"]),
-        correlation_id=row["correlation_id"],
     )
+
+
+def _struct_of(cls: type[S], row: Row, **converted: object) -> S:
+    """A wire shape from a row whose columns bear its fields' names, but for those converted."""
+    plain = {name: row[name] for name in cls.__struct_fields__ if name not in converted}
+    return cls(**plain, **converted)
