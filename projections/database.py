@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -93,7 +94,25 @@ class PostgresConnection:
         return None if record is None else dict(record)
 
 
-class PostgresDatabase:
+class _BatchesInTransaction(ABC):
+    """Writes of many rows, each batch in one transaction: the same on both backends."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """A connection in a transaction, committed when the block ends without an error."""
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        async with self.transaction() as conn:
+            await conn.insert_many(table, columns, rows)
+
+
+class PostgresDatabase(_BatchesInTransaction):
     """Views in PostgreSQL, through an asyncpg pool."""
 
     backend = "postgres"
@@ -119,16 +138,6 @@ class PostgresDatabase:
     async def execute(self, sql: str, *args: object) -> int:
         async with self.connection() as conn:
             return await conn.execute(sql, *args)
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
-
-    async def insert_many(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
-    ) -> None:
-        async with self.transaction() as conn:
-            await conn.insert_many(table, columns, rows)
 
     async def fetch(self, sql: str, *args: object) -> list[Row]:
         async with self.connection() as conn:
@@ -208,7 +217,7 @@ class SqliteConnection:
         self._executor.shutdown(wait=True)
 
 
-class SqliteDatabase:
+class SqliteDatabase(_BatchesInTransaction):
     """Views in the events' SQLite file: one connection writes, another reads (WAL)."""
 
     backend = "sqlite"
@@ -243,16 +252,6 @@ class SqliteDatabase:
     async def execute(self, sql: str, *args: object) -> int:
         async with self.transaction() as conn:
             return await conn.execute(sql, *args)
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
-
-    async def insert_many(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
-    ) -> None:
-        async with self.transaction() as conn:
-            await conn.insert_many(table, columns, rows)
 
     async def fetch(self, sql: str, *args: object) -> list[Row]:
         return await self._reader.fetch(sql, *args)
