@@ -11,7 +11,7 @@ import asyncpg
 import msgspec
 
 from ledger.bench.plan import Bench
-from ledger.bench.report import Row, Ticker, say
+from ledger.bench.report import Row, Ticker, ratio_row, say
 from ledger.bench.timing import Stopwatch
 from ledger.bench.workload import RAW_INSERT, create_raw_table, raw_rows, sample_state, split
 
@@ -27,18 +27,9 @@ async def run(bench: Bench) -> list[Row]:
     await bench.server.settle(bench.session)  # the raw reference gets the machine to itself
     raw = await raw_inserts(bench.database_url, sizes.appends, sizes.raw_connections)
     say(f"{SCENARIO}: raw {raw:,.0f} commits/s")
-    return [
-        Row(
-            scenario=SCENARIO,
-            figure=f"durable HTTP appends, {sizes.connections} connections",
-            value=ledger,
-            unit="events/s",
-            reference=raw,
-            reference_of=f"INSERT+COMMIT, {sizes.raw_connections} conns",
-            target="ratio ≥ 0.25",
-            met=ledger / raw >= 0.25,
-        )
-    ]
+    figure = f"durable HTTP appends, {sizes.connections} connections"
+    reference_of = f"INSERT+COMMIT, {sizes.raw_connections} conns"
+    return [ratio_row(SCENARIO, figure, ledger, raw, reference_of, at_least=0.25)]
 
 
 async def ledger_appends(bench: Bench, count: int, connections: int) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncpg
 
 from ledger.bench.plan import Bench
-from ledger.bench.report import Row, say
+from ledger.bench.report import Row, ratio_row, say
 from ledger.bench.timing import Stopwatch
 from ledger.bench.workload import (
     RAW_COLUMNS,
@@ -41,18 +41,9 @@ async def run(bench: Bench) -> list[Row]:
     await bench.server.settle(bench.session)  # the raw reference gets the machine to itself
     raw = await raw_copy(bench.database_url, sizes.batch, sizes.chunk)
     say(f"{SCENARIO}: raw {raw:,.0f} rows/s")
-    return [
-        Row(
-            scenario=SCENARIO,
-            figure=f"POST /v1/events:batch, {sizes.chunk:,} a request, {IN_FLIGHT} in flight",
-            value=ledger,
-            unit="events/s",
-            reference=raw,
-            reference_of=f"COPY, {sizes.chunk:,} rows a transaction",
-            target="ratio ≥ 0.25",
-            met=ledger / raw >= 0.25,
-        )
-    ]
+    figure = f"POST /v1/events:batch, {sizes.chunk:,} a request, {IN_FLIGHT} in flight"
+    reference_of = f"COPY, {sizes.chunk:,} rows a transaction"
+    return [ratio_row(SCENARIO, figure, ledger, raw, reference_of, at_least=0.25)]
 
 
 async def raw_copy(database_url: str, count: int, chunk: int) -> float:

@@ -17,7 +17,7 @@ from ledger.bench import latency
 from ledger.bench.plan import Bench
 from ledger.bench.publisher import RAW_PREFIX, RAW_STREAM, SCENARIO, fresh_raw_stream
 from ledger.bench.report import Row, say
-from ledger.bench.timing import milliseconds, open_loop, percentile
+from ledger.bench.timing import latency_rows, open_loop
 from ledger.jetstream.messages import EVENTS_SUBJECT
 from ledger.jetstream.publisher import STREAM
 
@@ -65,21 +65,14 @@ async def run(bench: Bench) -> list[Row]:
     await bench.server.settle(bench.session)  # the raw reference gets the machine to itself
     say(f"{SCENARIO}: now raw publish→subscriber at the same rate")
     raw = await raw_delivery(bench.nats_url, sizes.rate, count, size)
-    rows = []
-    for p, target in ((50, None), (99, 50.0)):
-        value = milliseconds(percentile(ledger, p))
-        rows.append(
-            Row(
-                scenario=SCENARIO,
-                figure=f"commit→subscriber p{p} at {sizes.rate:,} appends/s",
-                value=value,
-                unit="ms",
-                reference=milliseconds(percentile(raw, p)),
-                reference_of="js.publish→subscriber",
-                target=None if target is None else f"≤ {target:g} ms",
-                met=None if target is None else value <= target,
-            )
-        )
+    rows = latency_rows(
+        SCENARIO,
+        lambda p: f"commit→subscriber p{p} at {sizes.rate:,} appends/s",
+        ledger,
+        raw,
+        reference_of="js.publish→subscriber",
+        p99_target=50.0,
+    )
     say(f"{SCENARIO}: delivery p50 {rows[0].value:.1f} ms, p99 {rows[1].value:.1f} ms")
     return rows
 

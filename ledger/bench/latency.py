@@ -9,7 +9,7 @@ import msgspec
 
 from ledger.bench.plan import Bench
 from ledger.bench.report import Row, say
-from ledger.bench.timing import milliseconds, open_loop, percentile
+from ledger.bench.timing import latency_rows, open_loop
 from ledger.bench.workload import RAW_INSERT, create_raw_table, raw_rows, sample_state
 
 SCENARIO = "4 append latency"
@@ -27,21 +27,14 @@ async def run(bench: Bench) -> list[Row]:
     await bench.server.settle(bench.session)  # the raw reference gets the machine to itself
     say(f"{SCENARIO}: now raw INSERT commits at the same rate")
     raw = await raw_latencies(bench.database_url, sizes.rate, count)
-    rows = []
-    for p, target in ((50, None), (99, 25.0)):
-        value = milliseconds(percentile(ledger, p))
-        rows.append(
-            Row(
-                scenario=SCENARIO,
-                figure=f"p{p} at {sizes.rate:,} appends/s",
-                value=value,
-                unit="ms",
-                reference=milliseconds(percentile(raw, p)),
-                reference_of=f"INSERT+COMMIT, pool of {RAW_POOL}",
-                target=None if target is None else f"≤ {target:g} ms",
-                met=None if target is None else value <= target,
-            )
-        )
+    rows = latency_rows(
+        SCENARIO,
+        lambda p: f"p{p} at {sizes.rate:,} appends/s",
+        ledger,
+        raw,
+        reference_of=f"INSERT+COMMIT, pool of {RAW_POOL}",
+        p99_target=25.0,
+    )
     say(f"{SCENARIO}: ledger p50 {rows[0].value:.1f} ms, p99 {rows[1].value:.1f} ms")
     return rows
 

@@ -13,7 +13,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 
 from ledger.bench.plan import Bench
-from ledger.bench.report import Row, say
+from ledger.bench.report import Row, ratio_row, say
 from ledger.bench.timing import Stopwatch
 from ledger.jetstream.messages import EVENTS_SUBJECT
 from ledger.jetstream.publisher import DUPLICATE_WINDOW_SECONDS, STREAM
@@ -71,18 +71,9 @@ async def run(bench: Bench, started: float, after_sequence: int) -> list[Row]:
     say(f"{SCENARIO}: publisher {ledger:,.0f} events/s over {events:,} events; now raw")
     raw = await raw_publish_rate(bench.nats_url, after_sequence)
     say(f"{SCENARIO}: raw {raw:,.0f} events/s")
-    return [
-        Row(
-            scenario=SCENARIO,
-            figure=f"publisher catching up on {events:,} events (event + feed message each)",
-            value=ledger,
-            unit="events/s",
-            reference=raw,
-            reference_of=f"nats-py publish_async, same messages (≤{RAW_SAMPLE:,})",
-            target="ratio ≥ 0.5",
-            met=ledger / raw >= 0.5,
-        )
-    ]
+    figure = f"publisher catching up on {events:,} events (event + feed message each)"
+    reference_of = f"nats-py publish_async, same messages (≤{RAW_SAMPLE:,})"
+    return [ratio_row(SCENARIO, figure, ledger, raw, reference_of, at_least=0.5)]
 
 
 async def raw_publish_rate(nats_url: str, after_sequence: int) -> float:

@@ -57,6 +57,22 @@ class Report(msgspec.Struct, kw_only=True):
         path.write_bytes(self.to_json())
 
 
+def ratio_row(
+    scenario: str, figure: str, ledger: float, raw: float, reference_of: str, at_least: float
+) -> Row:
+    """A rate in events/s beside its raw reference; met when the ratio is ``at_least`` or more."""
+    return Row(
+        scenario=scenario,
+        figure=figure,
+        value=ledger,
+        unit="events/s",
+        reference=raw,
+        reference_of=reference_of,
+        target=f"ratio ≥ {at_least:g}",
+        met=ledger / raw >= at_least,
+    )
+
+
 def say(message: str) -> None:
     """A progress line on stderr, with the seconds since the run started."""
     print(f"[bench {time.monotonic() - _STARTED:6.1f}s] {message}", file=sys.stderr, flush=True)

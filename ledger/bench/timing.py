@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from ledger.bench.report import say
+from ledger.bench.report import Row, say
 
 
 class Stopwatch:
@@ -65,3 +65,30 @@ async def open_loop(
 
 def milliseconds(seconds: float) -> float:
     return seconds * 1000
+
+
+def latency_rows(
+    scenario: str,
+    figure: Callable[[int], str],
+    ledger: Sequence[float],
+    raw: Sequence[float],
+    reference_of: str,
+    p99_target: float,
+) -> list[Row]:
+    """The p50 and p99 latencies (ms) beside the raw reference's; only p99 has a target."""
+    rows = []
+    for p, target in ((50, None), (99, p99_target)):
+        value = milliseconds(percentile(ledger, p))
+        rows.append(
+            Row(
+                scenario=scenario,
+                figure=figure(p),
+                value=value,
+                unit="ms",
+                reference=milliseconds(percentile(raw, p)),
+                reference_of=reference_of,
+                target=None if target is None else f"≤ {target:g} ms",
+                met=None if target is None else value <= target,
+            )
+        )
+    return rows
