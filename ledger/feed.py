@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator
 from msgspec import Struct
 
 from ledger.domain.commands import Name
-from ledger.schemas import HistoryItem
-from projections.queries import HistoryKind, HistoryQuery, Queries
+from ledger.schemas import HistoryItem, HistoryKind
+from projections.queries import HistoryQuery, Queries
 from projections.views import Views
 
 log = logging.getLogger("ledger.feed")

@@ -67,6 +67,21 @@ class StateView(Struct, kw_only=True):
     updated_at: datetime | None = None
 
 
+HistoryKind = Literal[
+    "app",
+    "build",
+    "config",
+    "flag",
+    "deploy",
+    "rollout",
+    "migration",
+    "rollback",
+    "promote",
+    "denied",
+]
+"""The kinds of change the history records (a HistoryItem's kind), which its filters accept."""
+
+
 class HistoryItem(Struct, kw_only=True):
     position: int
     event_id: UUID

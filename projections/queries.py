@@ -6,14 +6,21 @@ import base64
 import binascii
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 from msgspec import Meta, Struct
 
 from ledger.domain.events import ActorKind, Via
 from ledger.domain.names import is_count
-from ledger.schemas import AppView, HistoryItem, HistoryPage, ReleaseView, StateView
+from ledger.schemas import (
+    AppView,
+    HistoryItem,
+    HistoryKind,
+    HistoryPage,
+    ReleaseView,
+    StateView,
+)
 from projections import sql
 from projections.database import Database
 from projections.rows import (
@@ -26,19 +33,6 @@ from projections.rows import (
     timestamp,
 )
 from projections.store import TRACKING_NAME
-
-HistoryKind = Literal[
-    "app",
-    "build",
-    "config",
-    "flag",
-    "deploy",
-    "rollout",
-    "migration",
-    "rollback",
-    "promote",
-    "denied",
-]
 
 _STATE_COLUMNS = (
     "app, env, position, updated_at, release, config, flags, schema_version, config_version"

@@ -11,21 +11,10 @@ import click
 
 from ledger.domain.events import ActorKind, Via
 from ledger.domain.names import NAME_PATTERN
+from ledger.schemas import HistoryKind
 
 F = TypeVar("F", bound=Callable[..., Any])
-KINDS = (
-    "app",
-    "build",
-    "config",
-    "flag",
-    "deploy",
-    "rollout",
-    "migration",
-    "rollback",
-    "promote",
-    "denied",
-)
-
+KINDS: tuple[str, ...] = get_args(HistoryKind)
 ACTOR_KINDS: tuple[str, ...] = get_args(ActorKind)
 CHANNELS: tuple[str, ...] = get_args(Via)
 

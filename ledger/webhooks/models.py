@@ -9,8 +9,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from ledger.domain.commands import Name
-from ledger.schemas import HistoryItem
-from projections.queries import HistoryKind
+from ledger.schemas import HistoryItem, HistoryKind
 
 Format = Literal["slack", "json"]
 State = Literal["active", "failing", "paused"]
