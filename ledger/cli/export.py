@@ -13,7 +13,7 @@ from typing import IO, BinaryIO
 import click
 
 from ledger.cli.client import LedgerClient
-from ledger.cli.options import ACTOR_KINDS, CHANNELS, KINDS, NAME, TIMESTAMP
+from ledger.cli.options import history_filters
 
 PROGRESS_SECONDS = 0.5
 CHUNK_BYTES = 64 * 1024
@@ -57,15 +57,7 @@ class Progress:
 
 
 @click.command()
-@click.option("--app", type=NAME, help="Only changes of this app.")
-@click.option("--env", type=NAME, help="Only changes in this environment.")
-@click.option("--kind", type=click.Choice(KINDS), help="Only changes of this kind.")
-@click.option("--actor", help="Only changes made by this actor.")
-@click.option("--actor-kind", type=click.Choice(ACTOR_KINDS), help="Only changes by this kind.")
-@click.option("--via", type=click.Choice(CHANNELS), help="Only changes sent through this channel.")
-@click.option("--correlation-id", help="Only changes of this pipeline run (correlation id).")
-@click.option("--since", type=TIMESTAMP, help="Only changes recorded at or after this time.")
-@click.option("--until", type=TIMESTAMP, help="Only changes recorded before this time.")
+@history_filters
 @click.option("-q", "--query", "text", help="Only changes whose summary or reason mention TEXT.")
 @click.option("--after", type=click.IntRange(min=0), help="Only changes after this position.")
 @click.option(

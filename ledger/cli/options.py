@@ -66,5 +66,31 @@ def json_option(command: F) -> F:
     )(command)
 
 
+def history_filters(command: F) -> F:
+    """The history's filters, shared by the commands that read it: --app, --env, --kind, …"""
+    filters = (
+        click.option("--app", type=NAME, help="Only changes of this app."),
+        click.option("--env", type=NAME, help="Only changes in this environment."),
+        click.option("--kind", type=click.Choice(KINDS), help="Only changes of this kind."),
+        click.option("--actor", help="Only changes made by this actor."),
+        click.option(
+            "--actor-kind", type=click.Choice(ACTOR_KINDS), help="Only changes by this kind."
+        ),
+        click.option(
+            "--via", type=click.Choice(CHANNELS), help="Only changes sent through this channel."
+        ),
+        click.option(
+            "--correlation-id", help="Only changes of this pipeline run (correlation id)."
+        ),
+        click.option(
+            "--since", type=TIMESTAMP, help="Only changes recorded at or after this time."
+        ),
+        click.option("--until", type=TIMESTAMP, help="Only changes recorded before this time."),
+    )
+    for option in reversed(filters):  # the last applied is listed first in --help
+        command = option(command)
+    return command
+
+
 def print_json(text: str) -> None:
     click.echo(text.rstrip("\n"))

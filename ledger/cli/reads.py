@@ -6,15 +6,7 @@ import click
 
 from ledger.cli import render
 from ledger.cli.client import LedgerClient, env_path
-from ledger.cli.options import (
-    ACTOR_KINDS,
-    CHANNELS,
-    KINDS,
-    NAME,
-    TIMESTAMP,
-    json_option,
-    print_json,
-)
+from ledger.cli.options import NAME, TIMESTAMP, history_filters, json_option, print_json
 
 
 @click.command()
@@ -62,15 +54,7 @@ def state(
 
 
 @click.command()
-@click.option("--app", type=NAME, help="Only changes of this app.")
-@click.option("--env", type=NAME, help="Only changes in this environment.")
-@click.option("--kind", type=click.Choice(KINDS), help="Only changes of this kind.")
-@click.option("--actor", help="Only changes made by this actor.")
-@click.option("--actor-kind", type=click.Choice(ACTOR_KINDS), help="Only changes by this kind.")
-@click.option("--via", type=click.Choice(CHANNELS), help="Only changes sent through this channel.")
-@click.option("--correlation-id", help="Only changes of this pipeline run (correlation id).")
-@click.option("--since", type=TIMESTAMP, help="Only changes recorded at or after this time.")
-@click.option("--until", type=TIMESTAMP, help="Only changes recorded before this time.")
+@history_filters
 @click.option("-q", "--query", "text", help="Only changes whose summary or data mention TEXT.")
 @click.option(
     "--limit",
