@@ -149,10 +149,6 @@ HISTORY_COLUMNS = (
     "data",
 )
 """The history's columns in the order of rows.history_row (written with insert_many: COPY)."""
-INSERT_HISTORY = f"""
-    INSERT INTO {HISTORY} (position, event_id, app, env, kind, actor, actor_kind, via,
-        summary, reason, recorded_at, correlation_id, data)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"""
 
 KEYS = "ledger_keys"
 CREATE_KEYS = f"CREATE TABLE IF NOT EXISTS {KEYS} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
