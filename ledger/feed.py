@@ -146,31 +146,32 @@ class FeedHub:
 
     async def stream(
         self, subscription: Subscription, keepalive: float
-    ) -> AsyncIterator[HistoryItem | None]:
-        """The subscriber's items in order, each once; None after ``keepalive`` seconds idle."""
+    ) -> AsyncIterator[list[HistoryItem]]:
+        """The subscriber's items in order, each once, in runs of those ready together (one
+        write each for the server); an empty run after ``keepalive`` seconds idle."""
         while subscription.is_open():
             if subscription.behind:
                 subscription.behind = False
                 subscription.take()  # the view read below holds all of these
-                async for item in self._backfill(subscription):
-                    yield item
+                async for page in self._backfill(subscription):
+                    yield page
                 continue
             items = subscription.take()
-            if not items and not await subscription.wait(keepalive):
-                yield None
-            for item in items:
-                if item.position > subscription.position and subscription.is_open():
-                    subscription.position = item.position
-                    yield item
+            if not items:
+                if not await subscription.wait(keepalive):
+                    yield []
+                continue
+            fresh = [item for item in items if item.position > subscription.position]
+            if fresh and subscription.is_open():
+                subscription.position = fresh[-1].position
+                yield fresh
 
-    async def _backfill(self, subscription: Subscription) -> AsyncIterator[HistoryItem]:
+    async def _backfill(self, subscription: Subscription) -> AsyncIterator[list[HistoryItem]]:
         while subscription.is_open():
             page = await self.queries.history(subscription.filter.query(subscription.position))
-            for item in page.items:
-                if not subscription.is_open():
-                    return
-                subscription.position = item.position
-                yield item
+            if page.items and subscription.is_open():
+                subscription.position = page.items[-1].position
+                yield page.items
             if len(page.items) < PAGE:
                 return
 

@@ -23,6 +23,7 @@ class Sizes(msgspec.Struct, frozen=True, kw_only=True):
     chunk: int  # … this many in one request
     backlog: int  # scenario 6: events the NATS publisher catches up on
     total: int  # scenarios 3 and 5: events in the log at the end
+    subscribers: int  # scenario 7: SSE clients following the feed during appends
 
 
 # Smaller than a production-sized run (1M events, a 200k batch, a 100k backlog) so that the
@@ -40,6 +41,7 @@ FULL = Sizes(
     chunk=5_000,
     backlog=50_000,
     total=150_000,
+    subscribers=200,
 )
 QUICK = Sizes(
     apps=10,
@@ -53,6 +55,7 @@ QUICK = Sizes(
     chunk=1_000,
     backlog=2_000,
     total=10_000,
+    subscribers=20,
 )
 
 

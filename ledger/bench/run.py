@@ -4,8 +4,8 @@
    its events wait for the publisher (like events written while NATS was away).
 2. The second server runs with NATS, and stays up for the rest: the publisher catches up on
    the backlog (scenario 6), a warm-up touches every environment once, then come single
-   appends (1), latency (4), delivery (6), batch ingest (2), and the log is filled up to its
-   total through the batch endpoint (5).
+   appends (1), appends while SSE clients follow the feed (7), latency (4), delivery (6),
+   batch ingest (2), and the log is filled up to its total through the batch endpoint (5).
 3. With the server stopped, the views are rebuilt from the whole log (3).
 """
 
@@ -22,7 +22,16 @@ import asyncpg
 import msgspec
 import nats
 
-from ledger.bench import appends, batch, delivery, latency, memory, publisher, rebuild
+from ledger.bench import (
+    appends,
+    batch,
+    delivery,
+    latency,
+    memory,
+    publisher,
+    rebuild,
+    subscribers,
+)
 from ledger.bench.plan import FULL, QUICK, Bench, Sizes
 from ledger.bench.report import Report, say
 from ledger.bench.server import LedgerProcess, fresh_database
@@ -35,6 +44,7 @@ SCENARIOS = (
     latency.SCENARIO,
     memory.SCENARIO,
     publisher.SCENARIO,
+    subscribers.SCENARIO,
 )
 
 
@@ -66,6 +76,7 @@ async def _run(
             after_backlog = await memory.mark(bench)
             await _warm_up(bench)
             report.add(*await appends.run(bench))
+            report.add(*await subscribers.run(bench))
             report.add(*await latency.run(bench))
             await bench.server.settle(session)
             report.add(*await delivery.run(bench))

@@ -8,6 +8,7 @@ streams end when the server shuts down (on_shutdown, before connections are clos
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 
 import msgspec
@@ -31,6 +32,29 @@ PING = b": ping\n\n"
 def sse_event(item: HistoryItem) -> bytes:
     data = msgspec.json.encode(item)
     return b"id: %d\nevent: change\ndata: %s\n\n" % (item.position, data)
+
+
+class EncodedEvents:
+    """The SSE bytes of the newest items, by position: every subscriber of a live item gets
+    the same bytes, so they are encoded once, not once per subscriber."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = capacity
+        self._bytes: OrderedDict[int, bytes] = OrderedDict()
+
+    def of(self, items: list[HistoryItem]) -> bytes:
+        return b"".join(self._one(item) for item in items)
+
+    def _one(self, item: HistoryItem) -> bytes:
+        encoded = self._bytes.get(item.position)
+        if encoded is None:
+            encoded = self._bytes[item.position] = sse_event(item)
+            if len(self._bytes) > self.capacity:
+                self._bytes.popitem(last=False)
+        return encoded
+
+
+FEED_BYTES = web.AppKey("feed_bytes", EncodedEvents)
 
 
 def resume_position(request: web.Request) -> int | None:
@@ -63,8 +87,9 @@ async def feed(request: web.Request) -> web.StreamResponse:
         await response.prepare(request)
         await response.write(b"retry: %d\n\n" % RETRY_MILLISECONDS)
         keepalive = request.app[SETTINGS].feed_keepalive_seconds
-        async for item in hub.stream(subscription, keepalive):
-            await response.write(PING if item is None else sse_event(item))
+        encoded = request.app[FEED_BYTES]
+        async for items in hub.stream(subscription, keepalive):
+            await response.write(encoded.of(items) if items else PING)
     except ConnectionResetError:
         pass  # the client went away; its next connection resumes with Last-Event-ID
     finally:
@@ -77,6 +102,7 @@ async def feed_hub(app: web.Application) -> AsyncIterator[None]:
     hub = FeedHub(app[VIEWS])
     await hub.start()
     app[FEED] = hub
+    app[FEED_BYTES] = EncodedEvents()
     yield
     await hub.close()
 

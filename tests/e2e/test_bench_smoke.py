@@ -22,6 +22,7 @@ SCENARIOS = {
     "4 append latency",
     "5 server memory",
     "6 NATS publishing",
+    "7 feed subscribers",
 }
 
 
