@@ -96,4 +96,5 @@ def test_a_request_that_outlasts_the_timeout_does_not_hold_the_exit_up(
     finally:
         server.stop()
     assert code == 0, server.log()
-    assert took < 2 + 1, f"took {took:.1f}s to exit\n{server.log()}"
+    # the read alone would hold the exit up for 60 s; the margin is for a busy machine
+    assert took < 2 + 8, f"took {took:.1f}s to exit\n{server.log()}"
