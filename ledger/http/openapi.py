@@ -60,9 +60,14 @@ def _success(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
     return {"description": "OK", "content": content}
 
 
+INTEGER_PARAMETERS = frozenset(
+    {"version", "limit", "after", "min_position", "a", "b", "release", "position", "days"}
+    | {"tree_size", "first", "second"}  # checkpoints: sizes of the log's Merkle tree
+)
+
+
 def _param(name: str, where: str) -> dict[str, Any]:
-    integer = name in ("version", "limit", "after", "min_position", "a", "b", "release", "position")
-    integer = integer or name == "days"
+    integer = name in INTEGER_PARAMETERS
     schema = {"type": "integer", "minimum": 0} if integer else {"type": "string"}
     return {"name": name, "in": where, "required": where == "path", "schema": schema}
 
