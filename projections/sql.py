@@ -82,6 +82,8 @@ TABLES = (
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_correlation_id "
     f"ON {HISTORY} (correlation_id, position DESC)",
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_app_time ON {HISTORY} (app, env, recorded_at, position)",
+    # an event's position by its id: inclusion proofs (GET /v1/events/{id}/proof)
+    f"CREATE INDEX IF NOT EXISTS {HISTORY}_event_id ON {HISTORY} (event_id)",
 )
 
 SCHEMA: dict[str, tuple[str, ...]] = {
