@@ -6,6 +6,8 @@ scripts/test provides the services and exports their URLs:
   ``postgres_url`` gets a fresh database created from it and dropped afterwards.
 - ``LEDGER_TEST_NATS_URL``: URL of a NATS server with JetStream.
 
+A test that must stop NATS, or own a stream that holds its events only, asks for ``own_nats``.
+
 Tests that need a service it was not given are skipped. Domain fixtures belong in the
 conftest.py files of the sub-directories (unit/, integration/, e2e/).
 """
@@ -21,6 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 from psycopg import sql
+
+from .servers import NatsServer
 
 
 def _service_url(variable: str, service: str) -> str:
@@ -63,6 +67,16 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
 def nats_url() -> str:
     """URL of a NATS server with JetStream enabled."""
     return _service_url("LEDGER_TEST_NATS_URL", "NATS")
+
+
+@pytest.fixture
+def own_nats(tmp_path: Path) -> Iterator[NatsServer]:
+    """A NATS server of this test's own, which the test may stop and start again: its stream
+    LEDGER holds this test's events only."""
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from ..servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
@@ -37,13 +38,6 @@ BACKENDS = [
 ]
 
 PROBE = "/v1/apps/probe/envs/probe/flags/probe"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def base_environ() -> dict[str, str]:

