@@ -4,8 +4,7 @@ store (SQLite and PostgreSQL), checkpointed, then tampered with directly in SQL.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -29,33 +28,12 @@ CI = c.Context(actor="ci-bot", actor_kind="ci")
 ALICE = c.Context(actor="alice", actor_kind="human")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(request: pytest.FixtureRequest, data_dir: Path) -> Settings:
-    if request.param == "postgres":
-        return Settings(data_dir=data_dir, database_url=request.getfixturevalue("postgres_url"))
-    return Settings(data_dir=data_dir)
-
-
 @pytest.fixture
 def signing_key(monkeypatch: pytest.MonkeyPatch) -> str:
     """LEDGER_SIGNING_KEY, set for the test (both backends sign)."""
     key = new_signing_key()
     monkeypatch.setenv("LEDGER_SIGNING_KEY", key)
     return key
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[LedgerStore]:
-    store = LedgerStore(settings)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def writer(store: LedgerStore) -> Iterator[Writer]:
-    writer = Writer(store)
-    yield writer
-    writer.close()
 
 
 @pytest.fixture

@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from cloudevents.v1.conversion import to_binary, to_structured
 from cloudevents.v1.http import CloudEvent
 
 from ledger.http.keys import TOKENS
-from ledger.http.server import create_app
 from ledger.settings import Settings
 from ledger.tokens import parse_scopes
+
+from ..conftest import app_clients
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "cdevents"
 Event = dict[str, Any]
@@ -121,18 +122,13 @@ StartLedger = Callable[..., Awaitable[Ledger]]
 @pytest.fixture
 async def start(data_dir: Path) -> AsyncIterator[StartLedger]:
     """Start an in-process ledger on SQLite (or on the PostgreSQL database given)."""
-    clients: list[TestClient[Any, Any]] = []
+    async with app_clients() as start_client:
 
-    async def start_ledger(database_url: str | None = None) -> Ledger:
-        settings = Settings(data_dir=data_dir, database_url=database_url)
-        client: TestClient[Any, Any] = TestClient(TestServer(create_app(settings)))
-        await client.start_server()
-        clients.append(client)
-        return Ledger(client)
+        async def start_ledger(database_url: str | None = None) -> Ledger:
+            settings = Settings(data_dir=data_dir, database_url=database_url)
+            return Ledger(await start_client(settings))
 
-    yield start_ledger
-    for client in reversed(clients):
-        await client.close()
+        yield start_ledger
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,13 +28,6 @@ T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 CI = c.Context(actor="ci-bot", actor_kind="ci", via="http", correlation_id="run-7")
 ALICE = c.Context(actor="alice", actor_kind="human", via="cli")
 ENV = "/v1/apps/shop/envs/prod"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(request: pytest.FixtureRequest, data_dir: Path) -> Settings:
-    if request.param == "postgres":
-        return Settings(data_dir=data_dir, database_url=request.getfixturevalue("postgres_url"))
-    return Settings(data_dir=data_dir)
 
 
 class Story:

@@ -3,8 +3,7 @@ commands going through the writer into a real event store."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -23,27 +22,6 @@ ALICE = c.Context(actor="alice", actor_kind="human")
 BOB = c.Context(actor="bob", actor_kind="human")
 SECRETS = ("hunter2-secret", "licence-plaintext-1")
 """Values that are secret from the moment they are set: no view may ever hold them."""
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(request: pytest.FixtureRequest, data_dir: Path) -> Settings:
-    if request.param == "postgres":
-        return Settings(data_dir=data_dir, database_url=request.getfixturevalue("postgres_url"))
-    return Settings(data_dir=data_dir)
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[LedgerStore]:
-    store = LedgerStore(settings)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def writer(store: LedgerStore) -> Iterator[Writer]:
-    writer = Writer(store)
-    yield writer
-    writer.close()
 
 
 @pytest.fixture

@@ -18,18 +18,15 @@ from typing import Any
 import msgspec
 import pytest
 from aiohttp import ClientTimeout
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from ledger.domain.policy import SCOPES
 from ledger.http.keys import TOKENS
-from ledger.http.server import create_app
 from ledger.settings import Settings
 from ledger.tokens import Tokens, parse_scopes
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
+from ..conftest import BACKENDS, app_clients, on_backend
+
 SHOP = "/v1/apps/shop"
 ANSWER_WITHIN = ClientTimeout(total=20)  # a request the server never answers fails the test
 
@@ -281,11 +278,7 @@ async def raw_http(port: int, request: bytes, timeout: float = 10.0) -> tuple[in
 @pytest.fixture(params=BACKENDS)
 def base_settings(request: pytest.FixtureRequest, data_dir: Path) -> Settings:
     """Settings of the backend; writes are not rate limited unless a test says so."""
-    settings = Settings(data_dir=data_dir, human_writes_per_minute=0)
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("postgres_url")
-        settings = msgspec.structs.replace(settings, database_url=url)
-    return settings
+    return on_backend(request, Settings(data_dir=data_dir, human_writes_per_minute=0))
 
 
 StartLedger = Callable[..., Awaitable[Ledger]]
@@ -294,18 +287,13 @@ StartLedger = Callable[..., Awaitable[Ledger]]
 @pytest.fixture
 async def start(base_settings: Settings) -> AsyncIterator[StartLedger]:
     """Start an in-process ledger with the backend's settings changed as given."""
-    clients: list[TestClient] = []
+    async with app_clients() as start_client:
 
-    async def start_ledger(**changes: Any) -> Ledger:
-        settings = msgspec.structs.replace(base_settings, **changes)
-        client = TestClient(TestServer(create_app(settings)))
-        await client.start_server()
-        clients.append(client)
-        return Ledger(client, settings)
+        async def start_ledger(**changes: Any) -> Ledger:
+            settings = msgspec.structs.replace(base_settings, **changes)
+            return Ledger(await start_client(settings), settings)
 
-    yield start_ledger
-    for client in reversed(clients):
-        await client.close()
+        yield start_ledger
 
 
 @pytest.fixture

@@ -21,10 +21,8 @@ from ledger.http.server import create_app
 from ledger.settings import Settings
 from ledger.webhooks.deliverer import Deliverer
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
+from ..conftest import BACKENDS, on_backend
+
 CI = {"X-Ledger-Actor": "ci-bot", "X-Ledger-Actor-Kind": "ci"}
 SHOP = "/v1/apps/shop"
 
@@ -133,10 +131,7 @@ def build(build_id: str) -> dict[str, Any]:
 @pytest.fixture(params=BACKENDS)
 def settings(request: pytest.FixtureRequest, data_dir: Path) -> Settings:
     settings = Settings(data_dir=data_dir, human_writes_per_minute=0, feed_keepalive_seconds=0.3)
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("postgres_url")
-        settings = msgspec.structs.replace(settings, database_url=url)
-    return settings
+    return on_backend(request, settings)
 
 
 StartLedger = Callable[..., Awaitable[Ledger]]
