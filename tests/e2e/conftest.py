@@ -27,6 +27,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from ..answers import Answer
 from ..servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,52 +54,15 @@ def base_environ() -> dict[str, str]:
 # HTTP
 
 
-class Answer:
-    """One HTTP answer: status, headers and body (JSON decoded on demand)."""
-
-    def __init__(self, method: str, url: str, status: int, headers: Mapping[str, str], body: bytes):
-        self.method, self.url, self.status, self.body = method, url, status, body
-        self.headers = {k.lower(): v for k, v in headers.items()}
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip()
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def __repr__(self) -> str:
-        return f"{self.method} {self.url} → {self.status} {self.body[:600]!r}"
-
-    def problem(self, status: int, field: str | None = None) -> dict[str, Any]:
-        """Assert an RFC 9457 problem with this status (and, given ``field``, an ``errors``
-        entry naming it); returns the problem."""
-        assert self.status == status, self
-        assert self.content_type == "application/problem+json", self
-        problem: dict[str, Any] = self.json
-        for key, kind in (("type", str), ("title", str), ("status", int), ("detail", str)):
-            assert isinstance(problem.get(key), kind), (
-                f"{key} missing or not {kind.__name__}: {self}"
-            )
-        assert problem["status"] == status and problem["detail"], self
-        if field is not None:
-            errors = problem.get("errors")
-            assert isinstance(errors, list) and errors, f"no errors[] naming {field!r}: {self}"
-            assert all(isinstance(e, dict) and {"field", "message"} <= set(e) for e in errors), self
-            named = [str(e["field"]) for e in errors]
-            assert any(n == field or n.startswith((f"{field}.", f"{field}[")) for n in named), (
-                f"no error names {field!r}: {self}"
-            )
-        return problem
-
-
 class Api:
     """A small JSON client of the ledger that remembers every body it received."""
 
-    def __init__(self, url: str, server_log: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self, url: str, server_log: Callable[[], str] | None = None, timeout: float = 10.0
+    ) -> None:
         self.url = url
         self.server_log = server_log
+        self.timeout = timeout
         self.bodies: list[bytes] = []
         self.last_position = 0
 
@@ -127,7 +91,7 @@ class Api:
         sent |= dict(headers or {})
         request = urllib.request.Request(url, data=data, headers=sent, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 answer = Answer(
                     method, url, response.status, dict(response.headers), response.read()
                 )
@@ -187,12 +151,20 @@ class Api:
 
 
 class LedgerServer:
-    """A `ledger serve` subprocess on a free port, started and stopped like an operator would."""
+    """A `ledger serve` subprocess on a free port (of loopback unless ``host`` says otherwise),
+    started and stopped like an operator would; its stdout and stderr go to one log file."""
 
-    def __init__(self, env: Mapping[str, str], workdir: Path) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        workdir: Path,
+        host: str | None = None,
+        log_name: str = "server.log",
+    ) -> None:
         self.env = dict(env)
         self.workdir = workdir
-        self.log_path = workdir / "server.log"
+        self.host = host
+        self.log_path = workdir / log_name
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -202,22 +174,29 @@ class LedgerServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LedgerServer:
+        self.launch()
+        self.wait_healthy()
+        return self
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Start the process, not waiting for it to answer."""
         self.port = free_port()
-        self._log = self.log_path.open("ab")
         command = [sys.executable, "-m", "ledger.cli.main", "serve", "--port", str(self.port)]
+        if self.host is not None:
+            command += ["--host", self.host]
+        self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             command, env=self.env, cwd=self.workdir, stdout=self._log, stderr=subprocess.STDOUT
         )
-        self._wait_healthy()
-        return self
+        return self.process
 
-    def _wait_healthy(self) -> None:
+    def wait_healthy(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         assert self.process is not None
         while time.monotonic() < deadline:
             if (code := self.process.poll()) is not None:
                 self.stop()
-                pytest.fail(f"`ledger serve` exited with {code}:\n{self.log()}")
+                pytest.fail(f"`ledger serve` exited with {code}:\n{self.tail()}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as response:
                     if response.status == 200:
@@ -225,7 +204,7 @@ class LedgerServer:
             except (OSError, urllib.error.URLError):
                 time.sleep(0.05)
         self.stop()
-        pytest.fail(f"`ledger serve` not healthy after {START_TIMEOUT}s:\n{self.log()}")
+        pytest.fail(f"`ledger serve` not healthy after {START_TIMEOUT}s:\n{self.tail()}")
 
     def stop(self) -> int | None:
         """SIGTERM, then wait for a graceful exit (kill after a while); returns the exit code."""
@@ -238,7 +217,7 @@ class LedgerServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-                pytest.fail(f"`ledger serve` ignored SIGTERM for {STOP_TIMEOUT}s:\n{self.log()}")
+                pytest.fail(f"`ledger serve` ignored SIGTERM for {STOP_TIMEOUT}s:\n{self.tail()}")
             self.process = None
         if self._log is not None:
             self._log.close()
@@ -249,8 +228,12 @@ class LedgerServer:
         return Api(self.url, server_log=self.log)
 
     def log(self) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return text[-8000:]
+        """Everything the server has written so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def tail(self) -> str:
+        """The end of the log, enough to tell why a server failed."""
+        return self.log()[-8000:]
 
 
 @contextmanager
@@ -292,7 +275,7 @@ def running(env: dict[str, str], workdir: Path) -> Iterator[LedgerServer]:
         yield server
     finally:
         code = server.stop()
-        print(f"--- ledger serve log (exit code {code}) ---\n{server.log()}")
+        print(f"--- ledger serve log (exit code {code}) ---\n{server.tail()}")
 
 
 @pytest.fixture(scope="module")

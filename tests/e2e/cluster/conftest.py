@@ -59,8 +59,8 @@ class Cluster:
     def stop(self) -> None:
         """Stop every server (SIGTERM) and print its log."""
         for name, server in self.servers.items():
-            code = server.stop()
-            print(f"--- {name} ({server.env['LEDGER_ROLE']}), exit code {code} ---\n{server.log()}")
+            code, role = server.stop(), server.env["LEDGER_ROLE"]
+            print(f"--- {name} ({role}), exit code {code} ---\n{server.tail()}")
         self.servers.clear()
 
 
