@@ -6,42 +6,22 @@ Test modules reach the helpers through the fixtures (``start``, ``ledger``, ``cd
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from cloudevents.v1.conversion import to_binary, to_structured
-from cloudevents.v1.http import CloudEvent
 
 from ledger.http.keys import TOKENS
 from ledger.settings import Settings
 from ledger.tokens import parse_scopes
 
+from ... import cdevents
 from ..conftest import app_clients
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "cdevents"
 Event = dict[str, Any]
-
-
-@cache
-def _read(name: str) -> Event:
-    data: Event = json.loads((FIXTURES / f"{name}.json").read_text())
-    return data
-
-
-def wrap(event: Event, mode: str) -> tuple[dict[str, str], bytes]:
-    """HTTP headers and body of the CDEvent in ``mode`` (structured, binary: the SDK's)."""
-    if mode == "plain":
-        return {"Content-Type": "application/json"}, json.dumps(event).encode()
-    context = event["context"]
-    attributes = {k: context[k] for k in ("id", "source", "type")}
-    cloudevent = CloudEvent(attributes | {"datacontenttype": "application/json"}, event)
-    return to_structured(cloudevent) if mode == "structured" else to_binary(cloudevent)
 
 
 class Answer:
@@ -75,7 +55,7 @@ class Ledger:
         self, event: Event, mode: str = "plain", headers: Mapping[str, str] | None = None
     ) -> Answer:
         """POST /v1/cdevents with the event in the given mode."""
-        sent, body = wrap(event, mode)
+        sent, body = cdevents.wrap(event, mode)
         return await self.post("/v1/cdevents", body, sent | dict(headers or {}))
 
     async def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> Answer:
@@ -140,4 +120,4 @@ async def ledger(start: StartLedger) -> Ledger:
 @pytest.fixture
 def cdevent() -> Callable[[str], Event]:
     """A fresh copy of one of the project's CDEvents fixtures, by name."""
-    return lambda name: copy.deepcopy(_read(name))
+    return cdevents.fixture

@@ -7,32 +7,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import msgspec
 import nats
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from cloudevents.v1.http import from_json
-from referencing import Registry, Resource
 
 from ledger.http.server import create_app
 from ledger.settings import Settings
 
-SCHEMAS = Path(__file__).parents[3] / ".." / "shared" / "cdevents" / "v0.5.1" / "schemas"
+from ...cdevents import validator
+
 SECRET = "pl4nted-s3cret-value"
 CI = {"X-Ledger-Actor": "ci-bot", "X-Ledger-Actor-Kind": "ci"}
-
-
-def _validator(cd_type: str) -> jsonschema.Draft202012Validator:
-    """The schema of a CDEvents type (dev.cdevents.service.deployed.0.3.0 → servicedeployed)."""
-    subject, predicate = cd_type.split(".")[2:4]
-    schema = json.loads((SCHEMAS / f"{subject}{predicate}.json").read_text())
-    resources = [
-        (f"links/{p.stem}", Resource.from_contents(json.loads(p.read_text())))
-        for p in (SCHEMAS / "links").glob("*.json")
-    ]
-    registry: Registry[Any] = Registry().with_resources(resources)
-    return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
 async def _story(client: TestClient[Any, Any]) -> int:
@@ -117,7 +104,7 @@ async def test_cdevents_typed_messages_validate_against_their_schemas(published:
         body = msgspec.json.decode(msg.data)
         types.append(body["type"])
         if body["type"].startswith("dev.cdevents."):
-            _validator(body["type"]).validate(body["data"])
+            validator(body["type"]).validate(body["data"])
             assert body["data"]["context"]["type"] == body["type"]
     assert "dev.cdevents.build.finished.0.3.0" in types
     assert "dev.cdevents.service.deployed.0.3.0" in types

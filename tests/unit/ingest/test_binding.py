@@ -15,14 +15,8 @@ from ledger.ingest.binding import from_http, from_nats
 from ledger.ingest.problems import IngestError, Malformed, UnsupportedMedia
 from ledger.ingest.schema import CDEvent
 
-ACCEPTED = (
-    "build_finished",
-    "artifact_published",
-    "service_deployed",
-    "service_upgraded",
-    "service_rolledback",
-    "environment_modified",
-)
+from ...cdevents import ACCEPTED
+
 MODES = ("structured", "binary", "plain")
 Event = dict[str, Any]
 Wrap = Callable[[Event, str], tuple[dict[str, str], bytes]]

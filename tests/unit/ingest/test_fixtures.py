@@ -5,26 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import jsonschema
 import pytest
-from referencing import Registry, Resource
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "cdevents"
-SCHEMAS = Path(__file__).parents[3] / ".." / "shared" / "cdevents" / "v0.5.1" / "schemas"
-
-
-def validator(cd_type: str) -> jsonschema.Draft202012Validator:
-    """The schema of a type (dev.cdevents.service.deployed.0.3.0 → servicedeployed.json)."""
-    subject, predicate = cd_type.split(".")[2:4]
-    schema = json.loads((SCHEMAS / f"{subject}{predicate}.json").read_text())
-    resources = [
-        (f"links/{p.stem}", Resource.from_contents(json.loads(p.read_text())))
-        for p in (SCHEMAS / "links").glob("*.json")
-    ]
-    registry: Registry[Any] = Registry().with_resources(resources)
-    return jsonschema.Draft202012Validator(schema, registry=registry)
+from ...cdevents import FIXTURES, validator
 
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.stem)
