@@ -25,6 +25,7 @@ from ledger.http.keys import TOKENS
 from ledger.settings import Settings
 from ledger.tokens import Tokens, parse_scopes
 
+from ...answers import Answer
 from ..conftest import BACKENDS, app_clients, on_backend
 
 SHOP = "/v1/apps/shop"
@@ -53,37 +54,6 @@ def build_body(
 
 # --------------------------------------------------------------------------------------------
 # HTTP
-
-
-class Answer:
-    """One HTTP answer: status, headers and the raw body."""
-
-    def __init__(
-        self, method: str, path: str, status: int, headers: Mapping[str, str], body: bytes
-    ):
-        self.method, self.path, self.status, self.body = method, path, status, body
-        self.headers = {k.lower(): v for k, v in headers.items()}
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip()
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def __repr__(self) -> str:
-        return f"{self.method} {self.path} → {self.status} {self.body[:800]!r}"
-
-    def problem(self, status: int) -> dict[str, Any]:
-        """Assert an RFC 9457 problem with this status; returns it."""
-        assert self.status == status, self
-        assert self.content_type == "application/problem+json", self
-        problem: dict[str, Any] = self.json
-        assert problem["status"] == status, self
-        assert isinstance(problem.get("title"), str) and problem.get("detail"), self
-        assert isinstance(problem.get("type"), str), self
-        return problem
 
 
 class Caller:
