@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -44,23 +45,27 @@ def postgres_admin_url() -> str:
     return _service_url("LEDGER_TEST_DATABASE_URL", "PostgreSQL")
 
 
+@contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """URL of a new, empty database (``ledger_test_<hex>``), dropped afterwards: per test
+    through ``postgres_url``, or for a server a whole module shares."""
+    database = f"ledger_test_{uuid.uuid4().hex}"
+    create = sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'")
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(create.format(sql.Identifier(database)))
+    try:
+        yield _with_database(admin_url, database)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(drop.format(sql.Identifier(database)))
+
+
 @pytest.fixture
 def postgres_url(postgres_admin_url: str) -> Iterator[str]:
-    """URL of a new, empty database (``ledger_test_<hex>``), dropped after the test."""
-    database = f"ledger_test_{uuid.uuid4().hex}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
-                sql.Identifier(database)
-            )
-        )
-    try:
-        yield _with_database(postgres_admin_url, database)
-    finally:
-        with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
-            )
+    """URL of a new, empty database, dropped after the test."""
+    with fresh_database(postgres_admin_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

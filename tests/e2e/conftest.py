@@ -16,18 +16,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from ..answers import Answer
+from ..conftest import fresh_database
 from ..servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -234,22 +232,6 @@ class LedgerServer:
     def tail(self) -> str:
         """The end of the log, enough to tell why a server failed."""
         return self.log()[-8000:]
-
-
-@contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
-    """A new PostgreSQL database for a server a whole module shares (``postgres_url`` is per
-    test); dropped afterwards."""
-    database = f"ledger_e2e_{uuid.uuid4().hex}"
-    create = sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'")
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(create.format(sql.Identifier(database)))
-    try:
-        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{database}"))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(drop.format(sql.Identifier(database)))
 
 
 def server_environ(data_dir: Path) -> dict[str, str]:
