@@ -82,9 +82,16 @@ TABLES = (
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_correlation_id "
     f"ON {HISTORY} (correlation_id, position DESC)",
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_app_time ON {HISTORY} (app, env, recorded_at, position)",
+    # the history of one environment by kind (e.g. its config changes)
+    f"CREATE INDEX IF NOT EXISTS {HISTORY}_app_kind ON {HISTORY} (app, env, kind, position DESC)",
     # an event's position by its id: inclusion proofs (GET /v1/events/{id}/proof)
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_event_id ON {HISTORY} (event_id)",
 )
+
+# After a bulk load the planner needs fresh statistics: without them it takes a 100,000-row
+# environment for a 25-row one and sorts instead of walking an index (PostgreSQL's autovacuum
+# may be off or late; SQLite has none).
+ANALYZE = tuple(f"ANALYZE {table}" for table in (APPS, STATE, RELEASES, HISTORY))
 
 SCHEMA: dict[str, tuple[str, ...]] = {
     # Replicas may start together: one at a time creates the tables (CREATE TABLE IF NOT

@@ -76,7 +76,8 @@ class ViewStore:
                 await conn.execute(statement)
 
     async def create_indexes(self) -> None:
-        """Create the secondary indexes that are missing."""
+        """Create the secondary indexes that are missing, then gather the planner's statistics
+        (they end a bulk load)."""
         async with self.database.transaction() as conn:
-            for statement in sql.INDEXES:
+            for statement in (*sql.INDEXES, *sql.ANALYZE):
                 await conn.execute(statement)
