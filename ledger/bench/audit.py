@@ -13,6 +13,7 @@ import hashlib
 import os
 import platform
 import random
+import re
 import tempfile
 import time
 import uuid
@@ -63,6 +64,7 @@ async def run_audit(database_url: str, events: int, env_events: int) -> list[Row
         try:
             async with aiohttp.ClientSession() as session:
                 await server.settle(session)
+                await _checkpointer_ready(session, server.url)
                 reads = Reads(database_url, server.url, session, plan)
                 rows += await reads.history(requests=210 if small else 2_100)
                 rows += await reads.states(requests=60 if small else 600)
@@ -73,6 +75,23 @@ async def run_audit(database_url: str, events: int, env_events: int) -> list[Row
             await server.stop()
     rows += await verify(database_url)
     return rows
+
+
+CHECKPOINTER_LAG = re.compile(rb'^ledger_follower_lag\{follower="checkpointer"\} (\S+)$', re.M)
+
+
+async def _checkpointer_ready(session: aiohttp.ClientSession, url: str) -> None:
+    """Wait until the new server's checkpointer has loaded the tree (it reads every leaf once
+    at start, and would compete with the reads measured next)."""
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        async with session.get(url + "/metrics") as response:
+            found = CHECKPOINTER_LAG.search(await response.read())
+        if found is not None and float(found.group(1)) == 0:
+            return
+        say("waiting for the checkpointer to load the tree")
+        await asyncio.sleep(2)
+    raise TimeoutError("the checkpointer did not load the tree in 10 minutes")
 
 
 SCENARIO_HISTORY, SCENARIO_STATE, SCENARIO_VERIFY = "B history", "C point in time", "D verify"
