@@ -104,6 +104,20 @@ INDEXES = tuple(s for s in TABLES if s.startswith("CREATE INDEX"))
 """The secondary indexes: a rebuild drops them, fills the tables, then creates them again (one
 sort each, far cheaper than keeping them up to date row by row)."""
 DROP_INDEXES = tuple(f"DROP INDEX IF EXISTS {s.split()[5]}" for s in INDEXES)
+# PostgreSQL: ``q=`` (a substring of summaries and reasons) through trigram indexes. pg_trgm is
+# a trusted extension (the database's owner may create it); without it, q= scans the history.
+SEARCH_INDEXES = (
+    f"CREATE INDEX IF NOT EXISTS {HISTORY}_summary_trgm ON {HISTORY} "
+    "USING gin (lower(summary) gin_trgm_ops)",
+    f"CREATE INDEX IF NOT EXISTS {HISTORY}_reason_trgm ON {HISTORY} "
+    "USING gin (lower(coalesce(reason, '')) gin_trgm_ops)",
+)
+CREATE_SEARCH = (
+    "SELECT pg_advisory_xact_lock(7204611553)",  # SCHEMA_LOCK_KEY
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    *SEARCH_INDEXES,
+)
+DROP_SEARCH = tuple(f"DROP INDEX IF EXISTS {s.split()[5]}" for s in SEARCH_INDEXES)
 CLEAR_VIEWS: dict[str, tuple[str, ...]] = {
     "postgres": (f"TRUNCATE {', '.join(VIEW_TABLES)}",),
     "sqlite": tuple(f"DELETE FROM {table}" for table in VIEW_TABLES),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from ledger.domain.model import Environment
 from projections import sql
 from projections.database import Database
 from projections.projectors import EnvKey, ViewChanges
 from projections.rows import app_row, environment_of, history_row, release_row, state_row
+
+log = logging.getLogger("ledger.views")
 
 TRACKING_NAME = "views"
 
@@ -28,6 +32,23 @@ class ViewStore:
             for statement in sql.SCHEMA[self.database.backend]:
                 await conn.execute(statement)
             await conn.execute(sql.START_TRACKING, self.name)
+        await self.create_search_indexes()
+
+    async def create_search_indexes(self) -> None:
+        """PostgreSQL: the trigram indexes of ``q=``, when pg_trgm may be created (else q=
+        works by scanning, and the log says how to speed it up)."""
+        if self.database.backend != "postgres":
+            return
+        try:
+            async with self.database.transaction() as conn:
+                for statement in sql.CREATE_SEARCH:
+                    await conn.execute(statement)
+        except Exception as error:
+            log.warning(
+                "q= searches will scan the history: cannot create its trigram indexes (%s). "
+                "Ask the database's owner to run CREATE EXTENSION pg_trgm, then restart.",
+                error,
+            )
 
     async def position(self) -> int:
         """The position of the last event applied to the views (0 before any)."""
@@ -74,10 +95,17 @@ class ViewStore:
         async with self.database.transaction() as conn:
             for statement in sql.DROP_INDEXES:
                 await conn.execute(statement)
+            if self.database.backend == "postgres":
+                for statement in sql.DROP_SEARCH:
+                    await conn.execute(statement)
 
     async def create_indexes(self) -> None:
         """Create the secondary indexes that are missing, then gather the planner's statistics
         (they end a bulk load)."""
         async with self.database.transaction() as conn:
-            for statement in (*sql.INDEXES, *sql.ANALYZE):
+            for statement in sql.INDEXES:
+                await conn.execute(statement)
+        await self.create_search_indexes()
+        async with self.database.transaction() as conn:
+            for statement in sql.ANALYZE:
                 await conn.execute(statement)
