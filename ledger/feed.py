@@ -27,6 +27,7 @@ log = logging.getLogger("ledger.feed")
 QUEUE_CAPACITY = 256
 PAGE = 200
 POLL_SECONDS = 1.0
+GATHER_SECONDS = 0.1  # a live item waits at most this long more, so bursts go out together
 
 
 class FeedFilter(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -104,12 +105,18 @@ class FeedHub:
     """Follows the history view and serves every subscriber of this process."""
 
     def __init__(
-        self, views: Views, *, capacity: int = QUEUE_CAPACITY, poll_seconds: float = POLL_SECONDS
+        self,
+        views: Views,
+        *,
+        capacity: int = QUEUE_CAPACITY,
+        poll_seconds: float = POLL_SECONDS,
+        gather_seconds: float = GATHER_SECONDS,
     ) -> None:
         self.views = views
         self.queries: Queries = views.queries
         self.capacity = capacity
         self.poll_seconds = poll_seconds
+        self.gather_seconds = gather_seconds
         self.subscriptions: set[Subscription] = set()
         self._last = 0
         self._closing = False
@@ -181,6 +188,8 @@ class FeedHub:
                 reached = await self.queries.position()
                 await self._publish_new_items(reached)
                 await self.views.wait_for(reached + 1, self.poll_seconds)
+                if self.subscriptions:  # let a burst gather: one wake-up per subscriber for all
+                    await asyncio.sleep(self.gather_seconds)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
