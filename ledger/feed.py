@@ -39,15 +39,16 @@ class FeedFilter(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     actor: str | None = None
 
     def matches(self, item: HistoryItem) -> bool:
-        return all(
-            wanted is None or getattr(item, name) == wanted
-            for name, wanted in (
-                ("app", self.app),
-                ("env", self.env),
-                ("kind", self.kind),
-                ("actor", self.actor),
-            )
+        return (
+            (self.app is None or item.app == self.app)
+            and (self.env is None or item.env == self.env)
+            and (self.kind is None or item.kind == self.kind)
+            and (self.actor is None or item.actor == self.actor)
         )
+
+    @property
+    def everything(self) -> bool:
+        return self.app is None and self.env is None and self.kind is None and self.actor is None
 
     def query(self, after: int, limit: int = PAGE) -> HistoryQuery:
         return HistoryQuery(
@@ -67,15 +68,19 @@ class Subscription:
         self._items: deque[HistoryItem] = deque()
         self._ready = asyncio.Event()
 
-    def offer(self, item: HistoryItem) -> None:
-        """A live item (already in the view); never blocks."""
-        if self._closed or self.behind or not self.filter.matches(item):
+    def offer(self, items: list[HistoryItem]) -> None:
+        """Live items (already in the view), in order; never blocks."""
+        if self._closed or self.behind:
             return
-        if len(self._items) >= self.capacity:
+        chosen = self.filter
+        matched = items if chosen.everything else [i for i in items if chosen.matches(i)]
+        if not matched:
+            return
+        if len(self._items) + len(matched) > self.capacity:
             self.behind = True  # too slow: the view has everything the queue drops
             self._items.clear()
         else:
-            self._items.append(item)
+            self._items.extend(matched)
         self._ready.set()
 
     def close(self) -> None:
@@ -202,9 +207,9 @@ class FeedHub:
             return
         while True:
             page = await self.queries.history(HistoryQuery(after=self._last, limit=PAGE))
-            for item in page.items:
+            if page.items:
                 for subscription in list(self.subscriptions):
-                    subscription.offer(item)
-                self._last = item.position
+                    subscription.offer(page.items)
+                self._last = page.items[-1].position
             if len(page.items) < PAGE:
                 return
