@@ -36,6 +36,7 @@ from ledger.bench import audit_load
 from ledger.bench.report import Report, Row, Ticker, print_table, say
 from ledger.bench.server import LedgerProcess
 from ledger.bench.timing import Stopwatch, milliseconds, percentile
+from ledger.cli.bench import database_url_option
 from ledger.domain.events import Snapshot
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
@@ -407,13 +408,7 @@ def _sized(quick: bool, given: int | None, full: int, reduced: int) -> int:
 
 
 @click.command()
-@click.option(
-    "--database-url",
-    envvar="LEDGER_BENCH_DATABASE_URL",
-    required=True,
-    help="Admin URL of a PostgreSQL server; the run creates (and drops) a database of its "
-    "own [env LEDGER_BENCH_DATABASE_URL].",
-)
+@database_url_option
 @click.option("--events", type=click.IntRange(min=1000), help=f"Events to load [{EVENTS:,}].")
 @click.option(
     "--env-events",

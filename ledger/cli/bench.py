@@ -7,15 +7,17 @@ from pathlib import Path
 
 import click
 
-
-@click.command()
-@click.option(
+database_url_option = click.option(
     "--database-url",
     envvar="LEDGER_BENCH_DATABASE_URL",
     required=True,
     help="Admin URL of a PostgreSQL server; the run creates (and drops) a database of its "
     "own [env LEDGER_BENCH_DATABASE_URL].",
 )
+
+
+@click.command()
+@database_url_option
 @click.option(
     "--nats-url",
     envvar="LEDGER_BENCH_NATS_URL",
