@@ -37,9 +37,10 @@ class LedgerStore(Application[UUID]):
     def position_of(self, stream_id: UUID, version: int) -> int | None:
         return position_of(self.recorder, stream_id, version)
 
-    def version_at(self, stream_id: UUID, position: int) -> int | None:
-        """The stream's version as it was at a global position (None: no event of it yet)."""
-        return version_at(self.recorder, stream_id, position)
+    def version_at(self, stream_id: UUID, position: int, latest: int) -> int | None:
+        """The stream's version as it was at a global position (None: no event of it yet),
+        given its ``latest`` version."""
+        return version_at(self.recorder, stream_id, position, latest)
 
     def head(self) -> int:
         """The position of the newest event in the log (0 when empty)."""

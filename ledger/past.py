@@ -55,7 +55,7 @@ def at_release(store: LedgerStore, app: str, env: str, version: int) -> Then:
 def at_position(store: LedgerStore, app: str, env: str, position: int) -> Then:
     """The environment as it was when the log ended at ``position``."""
     now = current(store, app, env)
-    version = store.version_at(now.id, position)
+    version = store.version_at(now.id, position, now.version)
     if version is None:
         first = _position(store, now.id, 1)
         raise NotFound(
