@@ -44,10 +44,13 @@ def backup_sqlite(settings: Settings, target: Path) -> int:
 def pg_dump_command(settings: Settings, target: Path) -> list[str]:
     """The pg_dump command that backs up every table of the ledger (``ledger_*``: events,
     snapshots, views, tokens, keys and the rest) in one consistent snapshot, while it runs.
-    The URL carries no password: pg_dump takes it from PGPASSWORD or ~/.pgpass."""
+    With the tables goes the pg_trgm extension their search indexes use (when it is there),
+    so that the dump restores into an empty database as it is. The URL carries no password:
+    pg_dump takes it from PGPASSWORD or ~/.pgpass."""
     assert settings.database_url is not None
     url = urlsplit(settings.database_url)
     netloc = url.netloc.rpartition("@")[2]
     user = url.username
     safe = urlunsplit(url._replace(netloc=f"{user}@{netloc}" if user else netloc))
-    return ["pg_dump", "--format=custom", f"--file={target}", "--table=ledger_*", safe]
+    tables = ["--table=ledger_*", "--extension=pg_trgm"]
+    return ["pg_dump", "--format=custom", f"--file={target}", *tables, safe]
