@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
-import platform
 import random
 import re
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import asyncpg
@@ -34,7 +29,8 @@ from ledger.application import LedgerStore
 from ledger.audit.verifier import verify_log
 from ledger.bench import audit_load
 from ledger.bench.report import Report, Row, Ticker, print_table, say
-from ledger.bench.server import LedgerProcess
+from ledger.bench.run import machine
+from ledger.bench.server import LedgerProcess, fresh_database
 from ledger.bench.timing import Stopwatch, milliseconds, percentile
 from ledger.cli.bench import database_url_option
 from ledger.domain.events import Snapshot
@@ -354,50 +350,12 @@ async def raw_hash_rate(database_url: str, total: int) -> float:
         await conn.close()
 
 
-@asynccontextmanager
-async def throwaway_database(admin_url: str) -> AsyncIterator[str]:
-    """A new database ``ledger_bench_audit_<random>`` on the server of ``admin_url``,
-    dropped afterwards."""
-    name = f"ledger_bench_audit_{uuid.uuid4().hex[:12]}"
-    await _admin(admin_url, f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
-    try:
-        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    finally:
-        await _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def _admin(admin_url: str, statement: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-async def machine(admin_url: str) -> dict[str, object]:
-    """Where the run happens: CPUs, load, Python, PostgreSQL and its durability."""
-    conn = await asyncpg.connect(admin_url)
-    try:
-        settings = {
-            name: await conn.fetchval(f"SHOW {name}")
-            for name in ("server_version", "fsync", "synchronous_commit", "shared_buffers")
-        }
-    finally:
-        await conn.close()
-    return {
-        "cpus": os.cpu_count(),
-        "load_average": os.getloadavg()[0],
-        "python": platform.python_version(),
-        **{f"postgres_{k}": v for k, v in settings.items()},
-    }
-
-
 async def _standalone(admin_url: str, events: int, env_events: int) -> Report:
     sizes: dict[str, object] = {"events": events, "env_events": env_events}
     report = Report(machine=await machine(admin_url), sizes=sizes)
     say(f"audit benchmark: {sizes}")
     started = time.monotonic()
-    async with throwaway_database(admin_url) as database_url:
+    async with fresh_database(admin_url) as database_url:
         report.add(*await run_audit(database_url, events, env_events))
     report.notes.append(f"whole run: {time.monotonic() - started:,.0f} s")
     return report

@@ -132,29 +132,34 @@ async def _backlog(bench: Bench) -> float:
         await server.stop()
 
 
-async def machine(admin_url: str, nats_url: str) -> dict[str, object]:
-    """Where the run happens: CPUs, memory, Python, PostgreSQL (and its durability), NATS."""
+async def machine(admin_url: str, nats_url: str | None = None) -> dict[str, object]:
+    """Where the run happens: CPUs, load, memory, Python, PostgreSQL (and its durability), and
+    NATS when the run uses it."""
     conn = await asyncpg.connect(admin_url)
     try:
         postgres = await conn.fetchval("SHOW server_version")
         fsync = await conn.fetchval("SHOW fsync")
         synchronous_commit = await conn.fetchval("SHOW synchronous_commit")
+        shared_buffers = await conn.fetchval("SHOW shared_buffers")
     finally:
         await conn.close()
-    nc = await nats.connect(nats_url, connect_timeout=5)
-    version = nc.connected_server_version
-    nats_version = f"{version.major}.{version.minor}.{version.patch}"
-    await nc.close()
-    return {
+    found: dict[str, object] = {
         "cpus": os.cpu_count(),
         "cpu": _cpu_model(),
+        "load_average": os.getloadavg()[0],
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "python": platform.python_version(),
         "postgres": postgres,
         "postgres_fsync": fsync,
         "postgres_synchronous_commit": synchronous_commit,
-        "nats": nats_version,
+        "postgres_shared_buffers": shared_buffers,
     }
+    if nats_url is not None:
+        nc = await nats.connect(nats_url, connect_timeout=5)
+        version = nc.connected_server_version
+        found["nats"] = f"{version.major}.{version.minor}.{version.patch}"
+        await nc.close()
+    return found
 
 
 def _cpu_model() -> str:
