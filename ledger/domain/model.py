@@ -106,7 +106,11 @@ class Environment(Stream, kw_only=True):
         return next((r for r in reversed(self.releases) if r.status in LIVE), None)
 
     def release(self, version: int) -> Release | None:
-        return self.releases[version - 1] if 0 < version <= len(self.releases) else None
+        """Release ``version``, if this state holds it (a moment holds the open ones only)."""
+        releases = self.releases
+        if 0 < version <= len(releases) and releases[version - 1].version == version:
+            return releases[version - 1]
+        return next((r for r in reversed(releases) if r.version == version), None)
 
     def rolling_out(self) -> Release | None:
         newest = self.releases[-1] if self.releases else None
@@ -119,9 +123,16 @@ def evolve(state: Stream | None, event: LedgerEvent | Snapshot) -> Stream:
         return msgspec.json.decode(
             event.state, type=App | Build | Idempotency | Denials | Environment
         )
+    new = apply(state, event)
+    new.last_hash = event_hash(event)
+    return new
+
+
+def apply(state: Stream | None, event: LedgerEvent) -> Stream:
+    """``evolve`` without the chain link: the state after the event, ``last_hash`` untouched
+    (for reads of the past, which never extend the stream)."""
     new = _apply(event, state)
     new.version = event.originator_version
-    new.last_hash = event_hash(event)
     return new
 
 
@@ -198,7 +209,9 @@ def _add_release(
 
 def _supersede_older(env: Environment, version: int) -> None:
     """A release that succeeded supersedes older good ones; a canary cut short is aborted."""
-    for release in env.releases[: version - 1]:
+    for release in env.releases:
+        if release.version >= version:
+            break
         if release.status == "succeeded":
             release.status = "superseded"
         elif release.status == "rolling_out":
@@ -232,7 +245,9 @@ def _(event: ReleaseCreated, state: Stream | None) -> Stream:
 @_apply.register
 def _(event: RolloutProgressed, state: Stream | None) -> Stream:
     env = _environment(event, state)
-    release = env.releases[event.version - 1]
+    release = env.release(event.version)
+    if release is None:  # closed (a moment holds open releases only): nothing may change it
+        return env
     release.status = event.status
     release.rollout_percent = event.percent
     if event.status == "succeeded":

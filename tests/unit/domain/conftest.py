@@ -14,7 +14,8 @@ import pytest
 from ledger.domain import commands as c
 from ledger.domain import decisions
 from ledger.domain.events import Artifact, BuildRecorded, LedgerEvent
-from ledger.domain.model import App, Build, Environment, Release, Stream, evolve, fold
+from ledger.domain.model import App, Build, Environment, Release, Stream, evolve
+from ledger.domain.moments import replay
 from ledger.domain.names import app_id, build_id, environment_id
 
 APP = "shop"
@@ -64,11 +65,12 @@ class Ledger:
         return state if isinstance(state, Environment) else None
 
     def past(self, env: str, version: int) -> Environment:
-        """The environment replayed up to its event at ``version`` (a fresh state)."""
+        """The environment replayed up to its event at ``version``: a fresh moment's state,
+        as the ledger reads the past."""
         events = self.stream_events(environment_of(APP, env))
-        state = fold(None, [e for e in events if e.originator_version <= version])
-        assert isinstance(state, Environment)
-        return state
+        moment = replay(None, [e for e in events if e.originator_version <= version])
+        assert moment is not None
+        return moment.state
 
     def build(self, app: str, bid: str) -> Build | None:
         state = self.streams.get(build_id(app, bid))
