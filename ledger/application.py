@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
@@ -9,8 +10,10 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from ledger.domain.model import Stream, fold
+from ledger.domain.moments import Moment
+from ledger.reading import Reading, reading
 from ledger.settings import Settings
-from ledger.store import MsgspecMapper, eventsourcing_env, position_of, schema_lock, version_at
+from ledger.store import MsgspecMapper, eventsourcing_env, schema_lock
 
 
 class LedgerStore(Application[UUID]):
@@ -34,13 +37,22 @@ class LedgerStore(Application[UUID]):
             return None
         return state  # type: ignore[no-any-return]
 
-    def position_of(self, stream_id: UUID, version: int) -> int | None:
-        return position_of(self.recorder, stream_id, version)
+    def reading(self) -> AbstractContextManager[Reading]:
+        """A read transaction for several reads of the past (``ledger.reading``)."""
+        return reading(self.recorder, self.snapshots_recorder(), self.mapper)
 
-    def version_at(self, stream_id: UUID, position: int, latest: int) -> int | None:
-        """The stream's version as it was at a global position (None: no event of it yet),
-        given its ``latest`` version."""
-        return version_at(self.recorder, stream_id, position, latest)
+    def snapshots_recorder(self) -> Any:
+        assert self.snapshots is not None, "snapshotting is always enabled"
+        return self.snapshots.recorder
+
+    def moment(self, stream_id: UUID, version: int | None = None) -> Moment | None:
+        """An environment's moment (at a version, else now); None when it has no events."""
+        with self.reading() as read:
+            return read.moment(stream_id, version)
+
+    def position_of(self, stream_id: UUID, version: int) -> int | None:
+        with self.reading() as read:
+            return read.position_of(stream_id, version)
 
     def head(self) -> int:
         """The position of the newest event in the log (0 when empty)."""

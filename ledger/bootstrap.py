@@ -92,6 +92,7 @@ async def open_ledger(settings: Settings, *, follow: bool = True) -> Ledger:
         store,
         batch_max=settings.batch_max,
         snapshot_interval=settings.snapshot_interval,
+        moment_interval=settings.moment_interval,
         rules=settings.rules(),
     )
     views = await open_views(settings, store)

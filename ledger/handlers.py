@@ -20,8 +20,10 @@ from ledger.domain.events import (
     IdempotencyRecorded,
     LedgerEvent,
     ReleaseCreated,
+    Snapshot,
 )
 from ledger.domain.model import App, Build, Environment, Idempotency, Stream, evolve
+from ledger.domain.moments import moment_of, moment_snapshot
 from ledger.domain.names import app_id, build_id, denials_id, environment_id, idempotency_id
 from ledger.domain.policy import Forbidden, Rules
 from ledger.schemas import BuildView, WriteResult, release_view_of
@@ -35,13 +37,20 @@ class Session:
     """The streams a batch of commands reads and extends; saved together in one transaction."""
 
     def __init__(
-        self, store: LedgerStore, cache: OrderedDict[UUID, Stream], rules: Rules | None = None
+        self,
+        store: LedgerStore,
+        cache: OrderedDict[UUID, Stream],
+        rules: Rules | None = None,
+        intervals: tuple[int, int] = (0, 0),
     ) -> None:
         self.store = store
         self.cache = cache
         self.rules = rules or Rules()
+        self.snapshot_interval, self.moment_interval = intervals  # 0: none
         self.pending: list[LedgerEvent] = []
         self.touched: set[UUID] = set()
+        self.snapshots: list[Snapshot] = []  # saved after the events, when they are
+        self.crossed: set[UUID] = set()  # environments to snapshot whole after the save
 
     def get(self, stream_id: UUID) -> Stream | None:
         state = self.cache.get(stream_id)
@@ -51,16 +60,31 @@ class Session:
                 self.cache[stream_id] = state
         return state
 
-    def past(self, stream_id: UUID, version: int) -> Stream | None:
+    def past(self, stream_id: UUID, version: int) -> Environment | None:
+        """An environment as it was at a version (a moment: its open releases only)."""
         if stream_id in self.touched:
             raise FlushFirst
-        return self.store.load(stream_id, version=version)
+        moment = self.store.moment(stream_id, version)
+        return moment.state if moment else None
 
     def record(self, events: list[LedgerEvent]) -> None:
         for event in events:
-            self.cache[event.originator_id] = evolve(self.cache.get(event.originator_id), event)
+            state = evolve(self.cache.get(event.originator_id), event)
+            self.cache[event.originator_id] = state
             self.touched.add(event.originator_id)
             self.pending.append(event)
+            if isinstance(state, Environment):
+                self._snapshot(state, event.timestamp)
+
+    def _snapshot(self, state: Environment, timestamp: datetime) -> None:
+        """Environments (long streams) are snapshotted as a moment at exactly every
+        ``moment_interval``-th version (reads of the past replay fewer events than that), and
+        whole once the batch is saved when they crossed a multiple of ``snapshot_interval``
+        (the newest state is what commands load)."""
+        if self.moment_interval and state.version % self.moment_interval == 0:
+            self.snapshots.append(moment_snapshot(moment_of(state), timestamp))
+        if self.snapshot_interval and state.version % self.snapshot_interval == 0:
+            self.crossed.add(state.id)
 
 
 class Decided(msgspec.Struct, kw_only=True):
@@ -223,7 +247,7 @@ def _rollback(
     target = decisions.rollback_target(env, cmd)
     assert env is not None
     past = session.past(env.id, target.event_version)
-    assert isinstance(past, Environment)
+    assert past is not None
     return decisions.rollback(env, past, cmd, ctx, now)
 
 

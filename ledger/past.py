@@ -1,13 +1,12 @@
 """The past of environments, replayed from the event store: states as they were, and diffs.
 
-Synchronous (eventsourcing is): the HTTP layer runs these in a thread. Every state comes from
-``LedgerStore.load`` (snapshots, then the events up to a version), so it follows the domain's
-own rules exactly.
+Synchronous (eventsourcing is): the HTTP layer runs these in a thread. Every past state is a
+moment (``ledger.domain.moments``) replayed by the domain's own rules from the stream's newest
+moment snapshot up to a version, so reading the past costs the same in a long stream as in a
+short one. Diffs also load the full state now: they show each release as it stands now.
 """
 
 from __future__ import annotations
-
-from uuid import UUID
 
 import msgspec
 
@@ -15,54 +14,63 @@ from ledger.application import LedgerStore
 from ledger.domain.diff import difference
 from ledger.domain.errors import Invalid, NotFound
 from ledger.domain.model import Environment, Release
+from ledger.domain.moments import Moment
 from ledger.domain.names import environment_id
 from ledger.domain.secrets import redact
+from ledger.reading import Reading
 from ledger.schemas import DiffSide, DiffView, Direction, StateView, release_view, state_view
 
 
 class Then(msgspec.Struct, kw_only=True):
-    """An environment as it was (``then``, plaintext), and as it is now."""
+    """An environment as it was (``then``, plaintext, open releases only), and as it is now."""
 
     then: Environment
     now: Environment
     position: int  # the global position of the last event of ``then``
 
 
-def current(store: LedgerStore, app: str, env: str) -> Environment:
-    """The environment as it is now; NotFound when it has no events."""
-    state = store.load(environment_id(app, env))
-    if not isinstance(state, Environment):
+def current(read: Reading, app: str, env: str) -> Moment:
+    """The moment of the environment now; NotFound when it has no events."""
+    moment = read.moment(environment_id(app, env))
+    if moment is None:
         raise NotFound(f"{app}/{env} has no events")
-    return state
-
-
-def at_version(store: LedgerStore, now: Environment, version: int) -> Then:
-    """The environment replayed up to (and including) its event at ``version``."""
-    then = store.load(now.id, version=version)
-    assert isinstance(then, Environment)
-    return Then(then=then, now=now, position=_position(store, now.id, then.version))
+    return moment
 
 
 def at_release(store: LedgerStore, app: str, env: str, version: int) -> Then:
     """The environment right after release ``version`` was created."""
-    now = current(store, app, env)
-    release = now.release(version)
-    if release is None:
-        raise NotFound(f"release v{version} of {app}/{env} does not exist", field="release")
-    return at_version(store, now, release.event_version)
+    with store.reading() as read:
+        now = current(read, app, env)
+        created = now.created_at_version(version)
+        if created is None:
+            raise NotFound(f"release v{version} of {app}/{env} does not exist", field="release")
+        return _at_version(read, now.state, created)
 
 
 def at_position(store: LedgerStore, app: str, env: str, position: int) -> Then:
     """The environment as it was when the log ended at ``position``."""
-    now = current(store, app, env)
-    version = store.version_at(now.id, position, now.version)
-    if version is None:
-        first = _position(store, now.id, 1)
-        raise NotFound(
-            f"{app}/{env} had no events at position {position}; its first is at {first}",
-            field="position",
-        )
-    return at_version(store, now, version)
+    with store.reading() as read:
+        now = current(read, app, env).state
+        last = read.last_at(now.id, position)
+        if last is None:
+            first = read.position_of(now.id, 1)
+            raise NotFound(
+                f"{app}/{env} had no events at position {position}; its first is at {first}",
+                field="position",
+            )
+        version, found = last
+        return _at_version(read, now, version, found)
+
+
+def _at_version(read: Reading, now: Environment, version: int, position: int | None = None) -> Then:
+    """The environment replayed up to (and including) its event at ``version`` (whose
+    global position is looked up unless given)."""
+    moment = read.moment(now.id, version)
+    assert moment is not None
+    then = moment.state
+    if position is None:
+        position = read.position_of(now.id, then.version) or 0
+    return Then(then=then, now=now, position=position)
 
 
 def state_then(past: Then, *, reveal_secrets: bool = False) -> StateView:
@@ -78,10 +86,11 @@ def state_then(past: Then, *, reveal_secrets: bool = False) -> StateView:
 
 def release_diff(store: LedgerStore, app: str, env: str, a: int, b: int) -> DiffView:
     """What changes from release ``a`` to release ``b`` of one environment (either order)."""
-    now = current(store, app, env)
+    now = _full(store, app, env)
     old, new = (_release(now, v, field) for v, field in ((a, "a"), (b, "b")))
-    old_then = at_version(store, now, old.event_version)
-    new_then = at_version(store, now, new.event_version)
+    with store.reading() as read:
+        old_then = _at_version(read, now, old.event_version)
+        new_then = _at_version(read, now, new.event_version)
     direction: Direction = "forward" if b >= a else "backward"
     return _diff(old_then, new_then, old, new, direction)
 
@@ -91,10 +100,19 @@ def environment_diff(store: LedgerStore, app: str, env: str, other: str) -> Diff
     would bring)."""
     if other == env:
         raise Invalid("compare with another environment", field="against_env")
-    old, new = current(store, app, env), current(store, app, other)
-    old_then = Then(then=old, now=old, position=_position(store, old.id, old.version))
-    new_then = Then(then=new, now=new, position=_position(store, new.id, new.version))
+    with store.reading() as read:
+        old, new = current(read, app, env).state, current(read, app, other).state
+        old_then = Then(then=old, now=old, position=read.position_of(old.id, old.version) or 0)
+        new_then = Then(then=new, now=new, position=read.position_of(new.id, new.version) or 0)
     return _diff(old_then, new_then, old.current(), new.current(), "across")
+
+
+def _full(store: LedgerStore, app: str, env: str) -> Environment:
+    """The full state now, every release as it stands now; NotFound when it has no events."""
+    state = store.load(environment_id(app, env))
+    if not isinstance(state, Environment):
+        raise NotFound(f"{app}/{env} has no events")
+    return state
 
 
 def _release(now: Environment, version: int, field: str) -> Release:
@@ -135,7 +153,3 @@ def _side(past: Then, release: Release | None) -> DiffSide:
         schema_version=past.then.schema_version,
         position=past.position,
     )
-
-
-def _position(store: LedgerStore, stream_id: UUID, version: int) -> int:
-    return store.position_of(stream_id, version) or 0

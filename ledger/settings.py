@@ -25,6 +25,7 @@ class Settings(Struct, frozen=True, kw_only=True):
     max_batch_bytes: int = 16 * 1024 * 1024
     batch_max: int = 256
     snapshot_interval: int = 200
+    moment_interval: int = 50
     read_wait_seconds: float = 5.0
     body_timeout_seconds: float = 30.0
     log_level: str = "INFO"
@@ -58,6 +59,7 @@ class Settings(Struct, frozen=True, kw_only=True):
             "max_batch_bytes": _int(env.get("LEDGER_MAX_BATCH_BYTES")),
             "batch_max": _int(env.get("LEDGER_BATCH_MAX")),
             "snapshot_interval": _int(env.get("LEDGER_SNAPSHOT_INTERVAL")),
+            "moment_interval": _int(env.get("LEDGER_MOMENT_INTERVAL")),
             "read_wait_seconds": _float(env.get("LEDGER_READ_WAIT_SECONDS")),
             "body_timeout_seconds": _float(env.get("LEDGER_BODY_TIMEOUT_SECONDS")),
             "log_level": env.get("LEDGER_LOG_LEVEL"),
@@ -76,6 +78,9 @@ class Settings(Struct, frozen=True, kw_only=True):
         }
         if given["role"] not in (None, "all", "api", "worker"):
             raise ValueError(f"LEDGER_ROLE must be all, api or worker, not {given['role']!r}")
+        for interval in ("snapshot_interval", "moment_interval"):
+            if (given[interval] or 0) < 0:  # type: ignore[operator]
+                raise ValueError(f"LEDGER_{interval.upper()} must be 0 (never) or more")
         return cls(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
 
     def rules(self) -> Rules:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any, cast
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
@@ -101,71 +101,6 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
     }
-
-
-def position_of(recorder: Any, originator_id: UUID, version: int) -> int | None:
-    """The global position (notification id) of one stored event."""
-    template = (
-        "SELECT {position} AS found FROM {table} WHERE originator_id={p} AND originator_version={p}"
-    )
-    return _select_int(recorder, template, originator_id, version)
-
-
-def version_at(recorder: Any, originator_id: UUID, position: int, latest: int) -> int | None:
-    """The version of a stream's last event at or before a global position (None: none yet).
-
-    Within a stream positions grow with versions (commit order is notification order), and
-    versions run 1..``latest`` without gaps: a binary search over them, one primary-key
-    lookup each, takes 17 lookups in a stream of 100,000 events rather than a walk along it."""
-    template = (
-        "SELECT {position} AS found FROM {table} WHERE originator_id={p} AND originator_version={p}"
-    )
-    found, low, high = None, 1, latest
-    with _cursor(recorder) as (cursor, sql, key):
-        query = sql(template)
-        while low <= high:
-            middle = (low + high) // 2
-            cursor.execute(query, (key(originator_id), middle))
-            row = cursor.fetchone()
-            if row is not None and int(cast(Any, row)["found"]) <= position:
-                found, low = middle, middle + 1
-            else:
-                high = middle - 1
-    return found
-
-
-@contextmanager
-def _cursor(recorder: Any) -> Iterator[tuple[Any, Callable[[str], str], Callable[[UUID], object]]]:
-    """A read cursor on the events table, the query of a template in the backend's dialect,
-    and the stream id as that backend stores it."""
-    table = recorder.events_table_name
-    if recorder.__class__.__module__.endswith("sqlite"):
-
-        def sql(template: str) -> str:
-            return template.format(table=table, position="rowid", p="?")
-
-        def key(originator_id: UUID) -> object:
-            return originator_id.hex
-
-    else:
-        qualified = f"{recorder.datastore.schema}.{table}"
-
-        def sql(template: str) -> str:
-            return template.format(table=qualified, position="notification_id", p="%s")
-
-        def key(originator_id: UUID) -> object:
-            return originator_id
-
-    with recorder.datastore.transaction(commit=False) as cursor:
-        yield cursor, sql, key
-
-
-def _select_int(recorder: Any, template: str, originator_id: UUID, value: int) -> int | None:
-    """Run a one-number query on the events table; the backends differ only in dialect."""
-    with _cursor(recorder) as (cursor, sql, key):
-        cursor.execute(sql(template), (key(originator_id), value))
-        row = cursor.fetchone()
-    return None if row is None else int(cast(Any, row)["found"])
 
 
 @contextmanager

@@ -112,12 +112,14 @@ class Writer:
         *,
         batch_max: int = 256,
         snapshot_interval: int = 200,
+        moment_interval: int = 50,
         rules: Rules | None = None,
     ) -> None:
         self.store = store
         self.rules = rules or Rules()
         self.batch_max = batch_max
         self.snapshot_interval = snapshot_interval
+        self.moment_interval = moment_interval
         self.listeners: list[Callable[[int], None]] = []
         self.metrics = WriterMetrics()
         self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
@@ -179,7 +181,7 @@ class Writer:
                 self._deliver()
 
     def _process(self, batch: list[Pending], attempt: int = 0) -> None:
-        session = Session(self.store, self._cache, self.rules)
+        session = self._session()
         decided: list[tuple[Pending, Decided]] = []
         for pending in batch:
             try:
@@ -187,7 +189,7 @@ class Writer:
                     result = self._decide(session, pending)
                 except FlushFirst:
                     self._commit(session, decided, attempt)
-                    session, decided = Session(self.store, self._cache, self.rules), []
+                    session, decided = self._session(), []
                     result = self._decide(session, pending)
             except DomainError as error:
                 self._reply(pending, error)
@@ -301,15 +303,16 @@ class Writer:
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
 
+    def _session(self) -> Session:
+        intervals = (self.snapshot_interval, self.moment_interval)
+        return Session(self.store, self._cache, self.rules, intervals)
+
     def _take_snapshots(self, session: Session) -> None:
-        """Snapshot environments whose streams crossed a multiple of the interval."""
+        """Save the moments the batch took and snapshot whole the environments that crossed a
+        multiple of the interval (once a batch, however many times they crossed)."""
         assert self.store.snapshots is not None
-        crossed = {
-            e.originator_id
-            for e in session.pending
-            if e.originator_version % self.snapshot_interval == 0
-        }
-        for stream_id in crossed:
-            state = self._cache.get(stream_id)
-            if isinstance(state, Environment):
-                self.store.snapshots.put([snapshot_of(state, datetime.now(UTC))])
+        now = datetime.now(UTC)
+        crossed = (self._cache.get(stream_id) for stream_id in session.crossed)
+        whole = [snapshot_of(s, now) for s in crossed if isinstance(s, Environment)]
+        if whole or session.snapshots:
+            self.store.snapshots.put(session.snapshots + whole)

@@ -108,7 +108,12 @@ async def load(database_url: str, plan: Plan) -> list[Row]:
     say(f"{SCENARIO}: {plan.events:,} events, {plan.env_events:,} of them in {APP}/{ENV}")
     settings = Settings(database_url=database_url)
     store = await asyncio.to_thread(LedgerStore, settings)
-    writer = Writer(store, batch_max=BATCH_MAX, snapshot_interval=settings.snapshot_interval)
+    writer = Writer(
+        store,
+        batch_max=BATCH_MAX,
+        snapshot_interval=settings.snapshot_interval,
+        moment_interval=settings.moment_interval,
+    )
     try:
         watch = Stopwatch()
         await _submit(writer, plan)

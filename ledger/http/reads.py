@@ -12,7 +12,6 @@ from aiohttp import web
 from ledger.cloudevents import CloudEvent
 from ledger.domain.commands import Name
 from ledger.domain.errors import NotFound
-from ledger.domain.model import Environment
 from ledger.domain.names import MAX_VERSION, environment_id, is_count
 from ledger.domain.secrets import fingerprint
 from ledger.follower import read_batch
@@ -111,11 +110,12 @@ def may_read_secrets(request: web.Request) -> bool:
 
 async def _reveal_secrets(request: web.Request, state: StateView) -> None:
     """Plaintext secrets for secrets:read principals, where the stored value is the one shown."""
-    stored = await asyncio.to_thread(request.app[STORE].load, environment_id(state.app, state.env))
-    if not isinstance(stored, Environment):
+    stream_id = environment_id(state.app, state.env)
+    stored = await asyncio.to_thread(request.app[STORE].moment, stream_id)
+    if stored is None:
         return
     for key, shown in state.config.items():
-        plain = stored.config.get(key)
+        plain = stored.state.config.get(key)
         if plain is not None and shown == fingerprint(plain):
             state.config[key] = plain
 

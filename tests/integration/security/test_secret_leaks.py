@@ -211,7 +211,7 @@ async def test_no_log_record_holds_a_secret(
 async def test_the_event_store_holds_secrets_only_encrypted_with_a_cipher_key(
     start: StartLedger,
 ) -> None:
-    ledger = await start(cipher_key=new_key(), snapshot_interval=2)
+    ledger = await start(cipher_key=new_key(), snapshot_interval=2, moment_interval=2)
     planted, _ = await plant(ledger)
     await ledger.history()
 
