@@ -24,7 +24,7 @@ from ledger.domain.events import (
     ReleaseCreated,
     RolloutProgressed,
 )
-from ledger.domain.model import LIVE, Environment, Release, evolve
+from ledger.domain.model import Environment, Release, evolve
 from ledger.domain.policy import Rules
 from ledger.domain.secrets import fingerprint, is_secret, redact_event
 from ledger.schemas import AppView, HistoryItem, ReleaseView, release_view
@@ -82,15 +82,16 @@ def evolve_environment(
     before: Environment | None, event: LedgerEvent
 ) -> tuple[Environment, list[Release]]:
     """The environment after an event, and the releases whose row the event changed."""
-    releases = before.releases if before else []
-    live = {r.version: (r.status, r.rollout_percent) for r in releases if r.status in LIVE}
-    count = len(releases)
+    # Only open releases change: no walk over all of them.
+    opened = before.open_releases() if before else []
+    live = {r.version: (r.status, r.rollout_percent) for r in opened}
+    count = len(before.releases) if before else 0
     after = evolve(before, event)
     assert isinstance(after, Environment)
     changed = [
         r
-        for r in after.releases[:count]
-        if r.version in live and live[r.version] != (r.status, r.rollout_percent)
+        for r in map(after.release, live)
+        if r is not None and live[r.version] != (r.status, r.rollout_percent)
     ]
     return after, changed + after.releases[count:]
 

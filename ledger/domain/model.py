@@ -112,6 +112,19 @@ class Environment(Stream, kw_only=True):
             return releases[version - 1]
         return next((r for r in reversed(releases) if r.version == version), None)
 
+    def open_releases(self) -> list[Release]:
+        """The releases that may still change (rolling out or succeeded), oldest first.
+
+        Walks back from the newest only as far as the newest superseded one: the success that
+        superseded it closed every older release, and nothing reopens a release."""
+        found = []
+        for release in reversed(self.releases):
+            if release.status == "superseded":
+                break
+            if release.status in LIVE:
+                found.append(release)
+        return found[::-1]
+
     def rolling_out(self) -> Release | None:
         newest = self.releases[-1] if self.releases else None
         return newest if newest and newest.status == "rolling_out" else None
@@ -209,7 +222,7 @@ def _add_release(
 
 def _supersede_older(env: Environment, version: int) -> None:
     """A release that succeeded supersedes older good ones; a canary cut short is aborted."""
-    for release in env.releases:
+    for release in env.open_releases():
         if release.version >= version:
             break
         if release.status == "succeeded":

@@ -18,7 +18,7 @@ import msgspec
 from msgspec import Struct
 
 from ledger.domain.events import ConfigChanged, LedgerEvent, ReleaseCreated, Snapshot
-from ledger.domain.model import LIVE, Environment, Release, apply
+from ledger.domain.model import Environment, Release, apply
 
 
 class Moment(Struct, kw_only=True):
@@ -82,4 +82,4 @@ def moment_from(snapshot: Snapshot) -> Moment:
 
 
 def _open(state: Environment) -> list[Release]:
-    return [r for r in state.releases if r.status in LIVE]
+    return state.open_releases()

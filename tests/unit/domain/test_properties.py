@@ -228,6 +228,7 @@ class LedgerMachine(RuleBasedStateMachine):
         for env in self.environments():
             live = [r for r in env.releases if r.status in ("rolling_out", "succeeded")]
             assert env.current() == (live[-1] if live else None)
+            assert env.open_releases() == live
             assert len([r for r in live if r.status == "succeeded"]) <= 1
             if live:
                 assert env.config == self.config_at[(env.env, live[-1].version)]
