@@ -3,7 +3,8 @@
 Synchronous (eventsourcing is): the HTTP layer runs these in a thread. Every past state is a
 moment (``ledger.domain.moments``) replayed by the domain's own rules from the stream's newest
 moment snapshot up to a version, so reading the past costs the same in a long stream as in a
-short one. Diffs also load the full state now: they show each release as it stands now.
+short one. A diff of two releases also loads the whole state now, to show each release as it
+stands now (status, rollout).
 """
 
 from __future__ import annotations

@@ -69,8 +69,10 @@ class Reading:
         sql: Callable[[str], str],
         key: Callable[[UUID], object],
         mapper: Mapper[UUID],
+        binary: bool,
     ) -> None:
         self.cursor, self.sql, self.key, self.mapper = cursor, sql, key, mapper
+        self.binary = binary
 
     def moment(self, stream_id: UUID, version: int | None = None) -> Moment | None:
         """An environment's moment (at a version, else now); None when it had no events."""
@@ -112,7 +114,10 @@ class Reading:
         return moment_of(state) if isinstance(state, Environment) else None
 
     def _rows(self, template: str, *args: object) -> list[Any]:
-        self.cursor.execute(self.sql(template), args)
+        if self.binary:  # PostgreSQL's binary results: bytea as bytes, not as hex text
+            self.cursor.execute(self.sql(template), args, binary=True)
+        else:
+            self.cursor.execute(self.sql(template), args)
         return list(self.cursor.fetchall())
 
     def _decoded(self, stream_id: UUID, row: Any) -> Any:
@@ -130,7 +135,8 @@ def reading(recorder: Any, snapshots: Any, mapper: Mapper[UUID]) -> Iterator[Rea
     """A read transaction on the event store (``recorder``, and the ``snapshots`` recorder
     of the same database)."""
     events, snaps = recorder.events_table_name, snapshots.events_table_name
-    if recorder.__class__.__module__.endswith("sqlite"):
+    sqlite = recorder.__class__.__module__.endswith("sqlite")
+    if sqlite:
 
         def sql(template: str) -> str:
             return template.format(events=events, snapshots=snaps, position="rowid", p="?")
@@ -153,4 +159,4 @@ def reading(recorder: Any, snapshots: Any, mapper: Mapper[UUID]) -> Iterator[Rea
             return originator_id
 
     with recorder.datastore.transaction(commit=False) as cursor:
-        yield Reading(cursor, sql, key, mapper)
+        yield Reading(cursor, sql, key, mapper, binary=not sqlite)

@@ -26,7 +26,7 @@ from projections.database import Database
 from projections.rows import (
     app_of,
     env_summary_of,
-    history_item_of,
+    history_items_of,
     instant,
     release_of,
     state_of,
@@ -189,7 +189,7 @@ class Queries:
         """A page of the change history (see HistoryQuery); stable under concurrent appends."""
         statement, args = history_sql(query)
         rows = await self.database.fetch(statement, *args)
-        items = [history_item_of(row) for row in rows[: query.limit]]
+        items = history_items_of(rows[: query.limit])
         more = len(rows) > query.limit and query.after is None
         return HistoryPage(items=items, next=cursor_of(items[-1].position) if more else None)
 
@@ -202,7 +202,7 @@ class Queries:
         while True:
             statement, args = history_sql(query, limit=chunk, upto=upto)
             rows = await self.database.fetch(statement, *args)
-            items = [history_item_of(row) for row in rows[:chunk]]
+            items = history_items_of(rows[:chunk])
             if items:
                 yield items
             if len(rows) <= chunk:
@@ -241,4 +241,4 @@ class Queries:
         rows = await self.database.fetch(
             f"SELECT * FROM {sql.HISTORY} WHERE {where} ORDER BY position", *args
         )
-        return [history_item_of(row) for row in rows]
+        return history_items_of(rows)
