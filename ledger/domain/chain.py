@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 
 import msgspec
 
@@ -13,5 +14,11 @@ GENESIS = "0" * 64
 
 def event_hash(event: LedgerEvent) -> str:
     """SHA-256 over the event's type and canonical JSON (sorted keys)."""
-    body = msgspec.json.encode(event, order="sorted")
-    return hashlib.sha256(type(event).__name__.encode() + b"\n" + body).hexdigest()
+    digest = hashlib.sha256(_type_line(type(event)))
+    digest.update(msgspec.json.encode(event, order="sorted"))
+    return digest.hexdigest()
+
+
+@cache
+def _type_line(cls: type) -> bytes:
+    return cls.__name__.encode() + b"\n"
