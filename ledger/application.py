@@ -39,11 +39,8 @@ class LedgerStore(Application[UUID]):
 
     def reading(self) -> AbstractContextManager[Reading]:
         """A read transaction for several reads of the past (``ledger.reading``)."""
-        return reading(self.recorder, self.snapshots_recorder(), self.mapper)
-
-    def snapshots_recorder(self) -> Any:
         assert self.snapshots is not None, "snapshotting is always enabled"
-        return self.snapshots.recorder
+        return reading(self.recorder, self.snapshots.recorder, self.mapper)
 
     def moment(self, stream_id: UUID, version: int | None = None) -> Moment | None:
         """An environment's moment (at a version, else now); None when it has no events."""

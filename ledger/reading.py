@@ -30,11 +30,11 @@ EVENTS = (
     "SELECT originator_version AS version, topic, state FROM {events} WHERE originator_id={p} "
     "AND originator_version>{p} AND originator_version<={p} ORDER BY originator_version"
 )
-MOMENT = """
-SELECT 0 AS kind, version, topic, state FROM (
-    SELECT originator_version AS version, topic, state FROM {snapshots}
-    WHERE originator_id={p} AND originator_version<={p} ORDER BY originator_version DESC LIMIT 1
-) AS newest
+MOMENT = (
+    "SELECT 0 AS kind, version, topic, state FROM ("
+    + SNAPSHOT
+    + ") AS newest"
+    + """
 UNION ALL
 SELECT 1 AS kind, originator_version AS version, topic, state FROM {events}
 WHERE originator_id={p} AND originator_version<={p} AND originator_version>(
@@ -43,8 +43,13 @@ WHERE originator_id={p} AND originator_version<={p} AND originator_version>(
 )
 ORDER BY kind, version
 """
+)
 """A stream's newest moment snapshot at or below a version and its events after it up to the
 version, in one statement; nothing when it has no moment snapshot there."""
+MIDDLE = (  # the position of the version halfway (SQLite allows no subquery in FROM here)
+    "(SELECT {position} FROM {events} WHERE originator_id={p} "
+    "AND originator_version=(low + high) / 2)"
+)
 LAST_AT = """
 WITH RECURSIVE search(low, high) AS (
     SELECT CAST(1 AS BIGINT), (SELECT max(originator_version) FROM {events} WHERE originator_id={p})
@@ -56,11 +61,7 @@ WITH RECURSIVE search(low, high) AS (
 SELECT (SELECT {position} FROM {events} WHERE originator_id={p} AND originator_version=v) AS found,
     v AS version
 FROM (SELECT min(high) AS v FROM search) AS answer
-"""
-MIDDLE = (  # the position of the version halfway (SQLite allows no subquery in FROM here)
-    "(SELECT {position} FROM {events} WHERE originator_id={p} "
-    "AND originator_version=(low + high) / 2)"
-)
+""".replace("{middle}", MIDDLE)
 
 
 class Reading:
@@ -80,11 +81,12 @@ class Reading:
     def moment(self, stream_id: UUID, version: int | None = None) -> Moment | None:
         """An environment's moment (at a version, else now); None when it had no events."""
         bound = MAX_VERSION if version is None else version
-        stream, moments = self.key(stream_id), self.key(moment_id(stream_id))
+        moments_id = moment_id(stream_id)
+        stream, moments = self.key(stream_id), self.key(moments_id)
         rows = self._rows(MOMENT, moments, bound, stream, bound, moments, bound)
         start: Moment | None
         if rows:
-            start = moment_from(self._decoded(moment_id(stream_id), rows[0]))
+            start = moment_from(self._decoded(moments_id, rows[0]))
             events = rows[1:]
         else:  # a stream snapshotted before moments were: its newest whole snapshot, trimmed
             start = self._whole(stream_id, bound)
@@ -109,8 +111,7 @@ class Reading:
         exact = self._rows(VERSION_AT, position, stream)
         if exact:
             return int(exact[0]["version"]), position
-        template = LAST_AT.replace("{middle}", MIDDLE)
-        rows = self._rows(template, stream, stream, position, stream, position, stream)
+        rows = self._rows(LAST_AT, stream, stream, position, stream, position, stream)
         if not rows or rows[0]["found"] is None:
             return None
         return int(rows[0]["version"]), int(rows[0]["found"])

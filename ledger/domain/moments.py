@@ -18,7 +18,7 @@ import msgspec
 from msgspec import Struct
 
 from ledger.domain.events import ConfigChanged, LedgerEvent, ReleaseCreated, Snapshot
-from ledger.domain.model import Environment, Release, apply
+from ledger.domain.model import Environment, apply
 
 
 class Moment(Struct, kw_only=True):
@@ -40,7 +40,7 @@ def moment_id(stream_id: UUID) -> UUID:
 
 def moment_of(state: Environment) -> Moment:
     """The moment of a full state: a copy that shares nothing with it."""
-    trimmed = msgspec.structs.replace(state, releases=_open(state), last_hash="")
+    trimmed = msgspec.structs.replace(state, releases=state.open_releases(), last_hash="")
     return Moment(
         state=msgspec.json.decode(msgspec.json.encode(trimmed), type=Environment),
         release_events=[r.event_version for r in state.releases],
@@ -55,7 +55,7 @@ def advance(moment: Moment | None, event: LedgerEvent) -> Moment:
     events = moment.release_events if moment else []
     if isinstance(event, ConfigChanged | ReleaseCreated):
         events.append(event.originator_version)
-    state.releases = _open(state)
+    state.releases = state.open_releases()
     return Moment(state=state, release_events=events)
 
 
@@ -79,7 +79,3 @@ def moment_snapshot(moment: Moment, timestamp: datetime) -> Snapshot:
 def moment_from(snapshot: Snapshot) -> Moment:
     """The moment stored in a snapshot."""
     return msgspec.json.decode(snapshot.state, type=Moment)
-
-
-def _open(state: Environment) -> list[Release]:
-    return state.open_releases()
