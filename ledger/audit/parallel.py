@@ -1,6 +1,7 @@
-"""Decoding and hashing the log in worker processes: the costly part of verifying, spread over
-cores. Each worker reads its own range of positions (no event crosses a process boundary) and
-returns the facts; the main process checks them in log order."""
+"""Decoding, hashing and checking the log in worker processes: the costly part of verifying,
+spread over cores. Each worker reads its own range of positions and checks it as a batch (no
+event crosses a process boundary, only the batch's digests, leaves and stream ends); the main
+process takes the batches in log order."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from ledger.audit.checks import Fact, facts_of
+from ledger.audit.checks import Batch, checked, facts_of
 from ledger.audit.reader import Dialect, EventDecoder, open_reader
 from ledger.settings import Settings
 
@@ -19,29 +20,29 @@ Task = tuple[Settings, Dialect, int, int]
 _decoders: dict[str | None, EventDecoder] = {}
 
 
-def facts_in(task: Task) -> list[Fact]:
-    """In a worker: read the events of a range of positions, decode and hash them."""
+def batch_in(task: Task) -> Batch:
+    """In a worker: read the events of a range of positions, decode, hash and check them."""
     settings, dialect, after, until = task
     decode = _decoders.get(settings.cipher_key)
     if decode is None:
         decode = _decoders[settings.cipher_key] = EventDecoder(settings)
     with open_reader(settings, dialect) as reader:
         rows = reader.rows(after, until - after, until)
-    return facts_of(rows, decode)
+    return checked(facts_of(rows, decode))
 
 
-def parallel_facts(
+def parallel_batches(
     settings: Settings, dialect: Dialect, head: int, jobs: int, batch: int
-) -> Iterator[list[Fact]]:
-    """The facts of positions 1..head, batch by batch in order, from ``jobs`` workers, with a
-    few batches in flight (so memory stays bounded whoever is faster)."""
+) -> Iterator[Batch]:
+    """Positions 1..head checked batch by batch, in order, by ``jobs`` workers, with a few
+    batches in flight (so memory stays bounded whoever is faster)."""
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        pending: deque[Future[list[Fact]]] = deque()
+        pending: deque[Future[Batch]] = deque()
         for after in range(0, head, batch):
             task = (settings, dialect, after, min(after + batch, head))
-            pending.append(pool.submit(facts_in, task))
+            pending.append(pool.submit(batch_in, task))
             if len(pending) > 2 * jobs:
                 yield pending.popleft().result()
         while pending:

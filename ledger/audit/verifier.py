@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable, Iterator
 
 from ledger.application import LedgerStore
-from ledger.audit.checks import Fact, Leaf, LogCheck, compare_leaves, facts_of
+from ledger.audit.checks import Batch, Leaf, LogCheck, checked, compare_leaves, facts_of
 from ledger.audit.messages import Checkpoint, Problem, SignatureState, VerifyReport
-from ledger.audit.parallel import parallel_facts
+from ledger.audit.parallel import parallel_batches
 from ledger.audit.reader import Dialect, EventDecoder, LogReader, open_reader
 from ledger.audit.signing import key_id_of, signature_is_valid
 from ledger.domain.merkle import TreeFrontier, leaf_hash
@@ -35,15 +35,15 @@ def verify_log(
 ) -> VerifyReport:
     """Verify the whole log against its chains and its checkpoints, and their signatures.
 
-    With ``jobs`` > 1 and a long log, worker processes decode and hash ranges of positions
-    (each in a snapshot of its own, up to the head read at the start)."""
+    With ``jobs`` > 1 and a long log, worker processes decode, hash and check ranges of
+    positions (each in a snapshot of its own, up to the head read at the start)."""
     started = time.perf_counter()
     settings, dialect = store.settings, Dialect.of(store)
     with open_reader(settings, dialect) as reader:
         checkpoints, head = reader.checkpoints(), reader.head()
         check = LogCheck(checkpoints)
-        for facts in _facts(reader, settings, dialect, head, jobs):
-            check.feed(facts)
+        for batch in _batches(reader, settings, dialect, head, jobs):
+            check.feed(batch)
             if progress is not None:
                 progress(check.head, head)
         check.finish()
@@ -71,16 +71,16 @@ def verify_log(
     )
 
 
-def _facts(
+def _batches(
     reader: LogReader, settings: Settings, dialect: Dialect, head: int, jobs: int
-) -> Iterator[list[Fact]]:
-    """The facts of the log up to ``head``, batch by batch, here or from worker processes."""
+) -> Iterator[Batch]:
+    """The log up to ``head``, batch by batch, checked here or in worker processes."""
     if jobs > 1 and head > PARALLEL_FROM:
-        yield from parallel_facts(settings, dialect, head, jobs, BATCH)
+        yield from parallel_batches(settings, dialect, head, jobs, BATCH)
         return
     decode, after = EventDecoder(settings), 0
     while rows := reader.rows(after, BATCH, head):
-        yield facts_of(rows, decode)
+        yield checked(facts_of(rows, decode))
         after = rows[-1][0]
 
 

@@ -231,6 +231,28 @@ async def test_worker_processes_find_the_same_problems(
     assert in_workers.events == alone.events
 
 
+@pytest.mark.parametrize("batch", [1, 2, 3, 5])
+async def test_the_problems_found_do_not_depend_on_where_batches_end(
+    story: Any,
+    checkpointer: Checkpointer,
+    verify: Any,
+    tamperer: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    batch: int,
+) -> None:
+    await checkpointed(story, checkpointer)
+    rows = tamperer.of(SHOP_PROD)
+    for garbled in rows[1:3]:  # two in a row: the second's app is known from before both
+        tamperer.overwrite(garbled.position, b'{"not": "an event"')
+    tamperer.edit(rows[4].position, actor="mallory")
+    whole = verify()
+    monkeypatch.setattr(verifier, "BATCH", batch)  # each stream's first event in a batch
+    cut = verify()  # is checked against the batches before, every other one within its own
+    assert cut.problems == whole.problems
+    in_prod = [p for p in cut.problems if p.stream_id == str(SHOP_PROD)]
+    assert len(in_prod) >= 4 and all((p.app, p.env) == ("shop", "prod") for p in in_prod)
+
+
 async def test_the_checkpointer_refuses_to_regrow_deleted_leaves(
     story: Any, checkpointer: Checkpointer, audit: Any
 ) -> None:
