@@ -159,7 +159,6 @@ class Batch(msgspec.Struct, frozen=True):
     (only it knows the stream's tip before the batch); every later fact was checked against
     the batch's own tips, which ``tips`` holds at the batch's end."""
 
-    head: int
     positions: bytes
     """Each event's position, an ``array("q")``."""
     digests: bytes
@@ -187,9 +186,8 @@ def checked(facts: list[Fact]) -> Batch:
         else:
             openings.append(fact)
             tips[stream] = tip_after(fact, None)
-    head = facts[-1][0] if facts else 0
     return Batch(
-        head, positions.tobytes(), bytes(digests), bytes(leaves), openings, tips, chains.problems
+        positions.tobytes(), bytes(digests), bytes(leaves), openings, tips, chains.problems
     )
 
 
@@ -199,7 +197,6 @@ class LogCheck(Chains):
     def __init__(self, checkpoints: list[Checkpoint]) -> None:
         super().__init__()
         self.tree = TreeFrontier()
-        self.head = 0
         self.mismatched_roots: list[Checkpoint] = []
         self.positions = array("q")
         self.digests = bytearray()
@@ -208,6 +205,11 @@ class LogCheck(Chains):
     @property
     def events(self) -> int:
         return len(self.positions)
+
+    @property
+    def head(self) -> int:
+        """The position of the last event checked."""
+        return self.positions[-1] if self.positions else 0
 
     def feed(self, batch: Batch) -> None:
         """Check a batch that follows the previous one: its openings against the tips so far,
@@ -221,7 +223,6 @@ class LogCheck(Chains):
         self.positions.frombytes(batch.positions)
         self.digests += batch.digests
         self._grow(batch.leaves)
-        self.head = batch.head or self.head
 
     def finish(self) -> None:
         """Report checkpoints the log no longer reaches and roots that do not match."""
