@@ -39,10 +39,10 @@ def moment_id(stream_id: UUID) -> UUID:
 
 
 def moment_of(state: Environment) -> Moment:
-    """The moment of a full state: a copy that shares nothing with it."""
-    trimmed = msgspec.structs.replace(state, releases=state.open_releases(), last_hash="")
+    """The moment of a full state. It shares the state's config, flags and releases (no copy:
+    the writer only stores it): advance it only when the full state is not used after."""
     return Moment(
-        state=msgspec.json.decode(msgspec.json.encode(trimmed), type=Environment),
+        state=msgspec.structs.replace(state, releases=state.open_releases(), last_hash=""),
         release_events=[r.event_version for r in state.releases],
     )
 
