@@ -1,6 +1,6 @@
 """CDEvents for the tests: the project's fixtures (tests/fixtures/cdevents, one realistic event
-per accepted type), the CDEvents v0.5.1 specification beside the project (its conformance
-examples and JSON schemas), and the three ways a CloudEvent carries a CDEvent."""
+per accepted type), the CDEvents v0.5.1 specification's conformance examples and JSON schemas
+(tests/fixtures/cdevents/spec, Apache-2.0), and the three ways a CloudEvent carries a CDEvent."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from cloudevents.v1.http import CloudEvent
 from referencing import Registry, Resource
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cdevents"
-SPEC = Path(__file__).parents[1] / ".." / "shared" / "cdevents" / "v0.5.1"
+SPEC = FIXTURES / "spec" / "v0.5.1"
 SCHEMAS = SPEC / "schemas"
 ACCEPTED = (
     "build_finished",
