@@ -27,6 +27,10 @@ ACCEPTED = (
     "environment_modified",
 )
 """The fixtures of the types the ledger accepts, in the order a delivery tells them."""
+UNMAPPED = tuple(
+    p.stem for p in sorted((SPEC / "conformance").glob("*.json")) if p.stem not in ACCEPTED
+)
+"""The conformance examples of the types the ledger does not record (acknowledged, 202)."""
 Event = dict[str, Any]
 
 

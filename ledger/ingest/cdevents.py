@@ -32,7 +32,7 @@ ACCEPTED = (
     ("service", "rolledback"),
     ("environment", "modified"),
 )
-_TYPE = re.compile(r"dev\.cdevents\.([a-z]+)\.([a-z]+)\.0\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?")
+_TYPE = re.compile(r"dev\.cdevents\.([a-z]+)\.([a-z]+)\.(\d+)\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?")
 _DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:([0-9a-fA-F]{32,})")
 _ARTIFACT_ID = "subject.content.artifactId"
 _VCS_COMMIT = re.compile(r"@([0-9a-fA-F]{7,64})$")
@@ -65,10 +65,18 @@ class NothingToRecord(Struct, frozen=True, kw_only=True):
 Plan = RecordBuildPlan | DeployPlan | RollbackPlan | ConfigPlan | NothingToRecord
 
 
-def accepted_type(cd_type: str) -> tuple[str, str]:
-    """(subject, predicate) of an accepted type, any 0.x version; else UnknownType."""
+def accepted_type(cd_type: str) -> tuple[str, str] | None:
+    """(subject, predicate) of an accepted type, any 0.x version; None for a CDEvents type the
+    ledger does not record (acknowledged, so a broker may send every event); else UnknownType."""
     match = _TYPE.fullmatch(cd_type)
-    if match is None or (match[1], match[2]) not in ACCEPTED:
+    if match is None:
+        raise UnknownType(
+            f"{cd_type} is not a CDEvents type (dev.cdevents.<subject>.<predicate>.<version>)",
+            field="type",
+        )
+    if (match[1], match[2]) not in ACCEPTED:
+        return None
+    if match[3] != "0":
         takes = ", ".join(f"{s}.{p}" for s, p in ACCEPTED)
         raise UnknownType(
             f"the ledger does not ingest {cd_type}; it takes dev.cdevents.{{{takes}}}.0.x",
@@ -79,7 +87,12 @@ def accepted_type(cd_type: str) -> tuple[str, str]:
 
 def plan_of(event: CDEvent) -> Plan:
     """What the event asks of the ledger, validated; raises an IngestError when it cannot."""
-    subject, predicate = accepted_type(event.context.type)
+    accepted = accepted_type(event.context.type)
+    if accepted is None:
+        return NothingToRecord(
+            note=f"the ledger does not record {event.context.type}; nothing was recorded"
+        )
+    subject, predicate = accepted
     hints = _convert(event.custom_data if isinstance(event.custom_data, dict) else {}, Hints)
     if subject == "environment":
         return _environment_modified(event, hints)

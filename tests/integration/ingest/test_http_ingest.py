@@ -173,7 +173,7 @@ async def test_environment_modified_with_config_in_custom_data_makes_a_release(
 
 @pytest.mark.parametrize("mode", ["structured", "binary", "plain"])
 @pytest.mark.parametrize(
-    "cd_type", ["dev.cdevents.pipelinerun.finished.0.2.0", "dev.cdevents.service.deployed.1.0.0"]
+    "cd_type", ["com.acme.deployment.done", "dev.cdevents.service.deployed.1.0.0"]
 )
 async def test_an_unknown_type_is_refused_naming_it(
     cd_type: str, mode: str, ledger: Any, cdevent: Fixture

@@ -158,10 +158,24 @@ def test_any_0x_version_of_an_accepted_type_is_accepted(version: str, cdevent: F
     "cd_type",
     [
         "dev.cdevents.pipelinerun.finished.0.2.0",
-        "dev.cdevents.service.deployed.1.0.0",
         "dev.cdevents.service.removed.0.3.0",
-        "com.acme.deployment.done",
+        "dev.cdevents.testcaserun.started.0.3.0",
+        "dev.cdevents.ticket.created.1.0.0",
     ],
+)
+def test_a_cdevents_type_the_ledger_does_not_record_asks_nothing(
+    cd_type: str, cdevent: Fixture
+) -> None:
+    event = cdevent("service_deployed")
+    event["context"]["type"] = cd_type
+    planned = plan(event)
+    assert isinstance(planned, NothingToRecord)
+    assert cd_type in planned.note
+
+
+@pytest.mark.parametrize(
+    "cd_type",
+    ["dev.cdevents.service.deployed.1.0.0", "com.acme.deployment.done", "dev.cdevents.deployed"],
 )
 def test_other_types_are_refused_naming_the_type(cd_type: str, cdevent: Fixture) -> None:
     event = cdevent("service_deployed")
