@@ -12,7 +12,7 @@ import msgspec
 from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.domain import decisions, policy
-from ledger.domain.errors import Conflict, NotFound
+from ledger.domain.errors import KeyReused, NotFound
 from ledger.domain.events import (
     BuildRecorded,
     ConfigChanged,
@@ -105,7 +105,7 @@ def handle(session: Session, cmd: c.AnyCommand, ctx: c.Context, now: datetime) -
         if key is not None:
             record = session.get(idempotency_id(key))
             if isinstance(record, Idempotency):
-                return _replay(record, key, digest)
+                return _replay(record, digest, ctx)
         decided = _decide(session, cmd, ctx, now)
     except Forbidden as refusal:
         denied = decisions.deny(
@@ -125,9 +125,10 @@ def _env_of(cmd: c.AnyCommand) -> str | None:
     return cmd.env if isinstance(cmd, c.EnvironmentCommand) else None
 
 
-def _replay(record: Idempotency, key: str, digest: str) -> Decided:
+def _replay(record: Idempotency, digest: str, ctx: c.Context) -> Decided:
     if record.recorded.request_digest != digest:
-        raise Conflict(f"idempotency key {key!r} was used before with a different request")
+        key = ctx.idempotency_key  # as the sender sent it; a run's key holds the request itself
+        raise KeyReused(f"idempotency key {key!r} was used before with a different request")
     result = msgspec.json.decode(record.recorded.response, type=WriteResult)
     result.replayed = True
     return Decided(events=[], result=result, replay_of=record.recorded.refs[-1])
@@ -155,10 +156,15 @@ def _idempotency_key(cmd: c.AnyCommand, ctx: c.Context) -> str | None:
     """The client's key (per actor), else for CI the pipeline run id with the command itself:
     a retried step of a run is recorded once, its other steps each once."""
     if ctx.idempotency_key:
-        return f"key:{ctx.actor}:{ctx.idempotency_key}"
+        return client_key(ctx)
     if ctx.actor_kind == "ci" and ctx.correlation_id and isinstance(cmd, c.EnvCommand):
         return f"run:{ctx.actor}:{ctx.correlation_id}:{_digest(cmd)}"
     return None
+
+
+def client_key(ctx: c.Context) -> str | None:
+    """The stored form of the sender's idempotency key: a key is the sender's own (per actor)."""
+    return f"key:{ctx.actor}:{ctx.idempotency_key}" if ctx.idempotency_key else None
 
 
 def _digest(cmd: c.AnyCommand) -> str:

@@ -26,6 +26,10 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class KeyReused(Conflict):
+    """An idempotency key came again with a request other than the one it first came with."""
+
+
 class Invalid(DomainError):
     """A field of the command breaks a rule of the domain."""
 

@@ -17,9 +17,10 @@ import msgspec
 from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.domain import policy
-from ledger.domain.errors import Conflict
-from ledger.domain.model import GOOD, App, Build, Environment, Stream
-from ledger.domain.names import app_id, build_id, environment_id
+from ledger.domain.errors import Conflict, KeyReused
+from ledger.domain.model import GOOD, App, Build, Environment, Idempotency, Stream
+from ledger.domain.names import app_id, build_id, environment_id, idempotency_id
+from ledger.handlers import client_key
 from ledger.ingest.cdevents import (
     ConfigPlan,
     DeployPlan,
@@ -60,13 +61,20 @@ class Ingestor:
         if isinstance(plan, NothingToRecord):
             return IngestResult(position=0, note=plan.note)
         context = ingest_context(sender, event)
-        steps, note = await self._steps(plan)
+        keyed = msgspec.structs.replace(context, idempotency_key=idempotency_key(event))
+        steps, note = await self._steps(plan, await self._first_answer(keyed))
         await self._check_scopes(steps, context)
         for step in steps[:-1]:
             await self._prepare(step, context)
         last = steps[-1]
-        keyed = msgspec.structs.replace(context, idempotency_key=idempotency_key(event))
-        result = await self.writer.run(last, keyed)
+        try:
+            result = await self.writer.run(last, keyed)
+        except KeyReused:
+            raise Conflict(
+                f"event {event.context.id!r} from {event.context.source!r} was received before "
+                "with other content; a CloudEvent's source and id name one event",
+                field="id",
+            ) from None
         return IngestResult(
             **msgspec.structs.asdict(result),
             command=type(last).__name__,
@@ -75,11 +83,15 @@ class Ingestor:
             note=note,
         )
 
-    async def _steps(self, plan: Plan) -> tuple[list[c.AnyCommand], str | None]:
-        """The commands the plan needs now, the last one being what the event asks."""
+    async def _steps(
+        self, plan: Plan, first: WriteResult | None
+    ) -> tuple[list[c.AnyCommand], str | None]:
+        """The commands the plan needs now, the last one being what the event asks (for a
+        re-delivered rollback, the release its first delivery restored, whatever ran since)."""
         if isinstance(plan, RollbackPlan):
+            restored = first.release.rollback_of if first and first.release else None
             env = await self._load(environment_id(plan.app, plan.env), Environment)
-            to = rollback_version(env, plan)
+            to = restored or rollback_version(env, plan)
             rollback = c.Rollback(app=plan.app, env=plan.env, reason=plan.reason, to_version=to)
             return [rollback], None
         if isinstance(plan, ConfigPlan):
@@ -95,6 +107,12 @@ class Ingestor:
         other = recorded != plan.build
         note = f"build {recorded.build_id} was recorded before with other facts; they stand"
         return [*steps, recorded], note if other else None
+
+    async def _first_answer(self, keyed: c.Context) -> WriteResult | None:
+        """The answer the first delivery of the event got, if it came before."""
+        key = client_key(keyed)
+        record = await self._load(idempotency_id(key), Idempotency) if key else None
+        return msgspec.json.decode(record.recorded.response, type=WriteResult) if record else None
 
     async def _app_steps(self, app: str) -> list[c.AnyCommand]:
         exists = await self._load(app_id(app), App)

@@ -21,6 +21,9 @@ from ledger.ingest.nats import SUBJECT
 from ledger.settings import Settings
 from projections.queries import HistoryQuery, Queries
 
+from ... import cdevents
+from ...cdevents import ACCEPTED, UNMAPPED
+
 D1 = "1f04c1cf8c648ef4a03c3da4077550b138fe05e0b2bd15a9b610730e57734fca"
 D2 = "867d848fca6fc5b214b1a7d033720452b95b422764aecf313e828e19ca45ed2a"
 Event = dict[str, Any]
@@ -93,11 +96,37 @@ async def test_a_redelivered_request_gets_the_first_answer(
 
 
 @pytest.mark.nats
+@pytest.mark.parametrize("mode", ["structured", "binary", "plain"])
+async def test_every_conformance_example_of_a_type_not_recorded_is_acknowledged(
+    mode: str, ledger: Ledger, nc: Client
+) -> None:
+    for name in UNMAPPED:
+        event = cdevents.spec_example(name)
+        headers, result = await request(nc, event, mode)
+        assert headers["Ledger-Status"] == "202", (name, result)
+        assert result["position"] == 0 and event["context"]["type"] in result["note"]
+    assert await asyncio.to_thread(ledger.store.head) == 0
+
+
+@pytest.mark.nats
+@pytest.mark.parametrize("mode", ["structured", "binary", "plain"])
+async def test_an_identical_redelivery_of_each_accepted_type_gets_its_first_answer(
+    mode: str, ledger: Ledger, nc: Client
+) -> None:
+    for name in ACCEPTED:
+        _, first = await request(nc, cdevents.fixture(name), mode)
+        head = await asyncio.to_thread(ledger.store.head)
+        _, again = await request(nc, cdevents.fixture(name), mode)
+        assert {**again, "replayed": None} == {**first, "replayed": None}, name
+        assert await asyncio.to_thread(ledger.store.head) == head
+
+
+@pytest.mark.nats
 @pytest.mark.parametrize(
     ("change", "status", "title"),
     [
         (
-            lambda e: e["context"].update(type="dev.cdevents.pipelinerun.finished.0.2.0"),
+            lambda e: e["context"].update(type="dev.cdevents.service.deployed.1.0.0"),
             422,
             "Unsupported event type",
         ),

@@ -92,6 +92,13 @@ def test_the_same_key_with_another_command_is_a_conflict(writer, store) -> None:
     assert store.head() == head
 
 
+def test_the_conflict_names_the_key_as_the_sender_sent_it(writer) -> None:
+    writer.execute(deploy("b1"), with_key("k-1"))
+    with pytest.raises(Conflict) as refused:
+        writer.execute(deploy("b2"), with_key("k-1"))
+    assert refused.value.detail == "idempotency key 'k-1' was used before with a different request"
+
+
 def test_another_key_is_another_command(writer) -> None:
     writer.execute(deploy("b1"), with_key("k-1"))
     second = writer.execute(deploy("b1"), with_key("k-2"))
