@@ -8,8 +8,10 @@ from typing import Any
 import msgspec
 
 from ledger import __version__
+from ledger.domain.names import FLAG_PATTERN, NAME_PATTERN
 from ledger.http.routes import Route
 from ledger.schemas import Problem
+from ledger.webhooks.store import ID_PATTERN as WEBHOOK_ID_PATTERN
 
 REF = "#/components/schemas/{name}"
 
@@ -66,9 +68,23 @@ INTEGER_PARAMETERS = frozenset(
 )
 
 
+PATH_SCHEMAS: dict[str, dict[str, Any]] = {
+    "app": {"type": "string", "pattern": NAME_PATTERN},
+    "env": {"type": "string", "pattern": NAME_PATTERN},
+    "flag": {"type": "string", "pattern": FLAG_PATTERN},
+    "event_id": {"type": "string", "format": "uuid"},
+    "id": {"type": "string", "pattern": WEBHOOK_ID_PATTERN},
+    "a": {"type": "integer", "minimum": 1},  # the releases compared
+    "b": {"type": "integer", "minimum": 1},
+}
+"""Path parameters as the handlers check them (the others are integers, see above)."""
+
+
 def _param(name: str, where: str) -> dict[str, Any]:
     integer = name in INTEGER_PARAMETERS
     schema = {"type": "integer", "minimum": 0} if integer else {"type": "string"}
+    if where == "path":
+        schema = PATH_SCHEMAS.get(name, schema)
     return {"name": name, "in": where, "required": where == "path", "schema": schema}
 
 

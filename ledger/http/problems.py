@@ -80,6 +80,8 @@ def _domain_problem(error: DomainError) -> web.Response:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_KEPT_HEADERS = ("WWW-Authenticate", "Retry-After", "Allow")
+"""Headers of an aiohttp error that tell the client what to do next (405: the methods taken)."""
 
 
 @web.middleware
@@ -106,7 +108,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        kept = {k: v for k, v in error.headers.items() if k in ("WWW-Authenticate", "Retry-After")}
+        kept = {k: v for k, v in error.headers.items() if k in _KEPT_HEADERS}
         return problem(error.status, error.reason, error.text or error.reason, headers=kept)
     except Exception:
         log.exception("request failed", extra={"path": request.path})

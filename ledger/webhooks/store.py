@@ -93,6 +93,10 @@ def _text(moment: datetime | None) -> str | None:
     return None if moment is None else timestamp(moment)
 
 
+ID_PATTERN = r"^wh_[0-9a-f]{16}$"
+"""The form of a webhook's id."""
+
+
 class WebhookStore:
     """Webhooks in the views' database (PostgreSQL or the SQLite file)."""
 
@@ -105,7 +109,7 @@ class WebhookStore:
     async def add(self, new: NewWebhook, position: int, actor: str) -> Webhook:
         """A new webhook that delivers the changes after ``position``."""
         hook = Webhook(
-            id="wh_" + secrets.token_hex(8),
+            id="wh_" + secrets.token_hex(8),  # ID_PATTERN
             url=new.url,
             format=new.format,
             secret=new.secret or secrets.token_urlsafe(32),
