@@ -9,8 +9,8 @@ from typing import TypeVar
 
 import click
 
+from ledger.cli.serve import settings_from_env
 from ledger.domain.errors import DomainError
-from ledger.settings import Settings
 from ledger.tokens import open_tokens
 
 T = TypeVar("T")
@@ -34,7 +34,7 @@ def create(name: str, kind: str, scopes: str) -> None:
     from ledger.tokens import parse_scopes
 
     async def run() -> str:
-        async with open_tokens(Settings.from_env()) as tokens:
+        async with open_tokens(settings_from_env()) as tokens:
             return await tokens.create(name, kind, parse_scopes(scopes))
 
     value = _guarded(run)
@@ -47,7 +47,7 @@ def list_tokens() -> None:
     """List tokens (never their values)."""
 
     async def run() -> list[list[str]]:
-        async with open_tokens(Settings.from_env()) as tokens:
+        async with open_tokens(settings_from_env()) as tokens:
             return [
                 [t.name, t.kind, ",".join(t.scopes), t.created_at, t.revoked_at or "active"]
                 for t in await tokens.list()
@@ -63,7 +63,7 @@ def revoke(name: str) -> None:
     """Revoke the token of a principal."""
 
     async def run() -> None:
-        async with open_tokens(Settings.from_env()) as tokens:
+        async with open_tokens(settings_from_env()) as tokens:
             await tokens.revoke(name)
 
     _guarded(run)
@@ -96,7 +96,7 @@ def rotate(plaintext: bool) -> None:
     new = None if plaintext else os.environ.get("LEDGER_NEW_CIPHER_KEY")
     if not plaintext and not new:
         raise click.UsageError("set LEDGER_NEW_CIPHER_KEY (see `ledger key generate`)")
-    count = rewrap(Settings.from_env(), new)
+    count = rewrap(settings_from_env(), new)
     click.echo(f"re-encrypted {count} stored events and snapshots")
 
 

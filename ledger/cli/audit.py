@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING
 import click
 import msgspec
 
+from ledger.cli.serve import settings_from_env
 from ledger.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def verify(public_key: str | None, as_json: bool, jobs: int) -> None:
     """
     from ledger.audit.verifier import verify_log
 
-    settings = Settings.from_env()
+    settings = settings_from_env()
     key = _public_key(public_key) or _configured_key(settings)
     store = _open_store(settings)
     try:
@@ -69,7 +70,7 @@ def checkpoint() -> None:
 
     The server does this on its own (every LEDGER_CHECKPOINT_EVENTS events, default 1000, or
     LEDGER_CHECKPOINT_SECONDS seconds, default 10); this is the on-demand way."""
-    written = asyncio.run(_checkpoint(Settings.from_env()))
+    written = asyncio.run(_checkpoint(settings_from_env()))
     if written is None:
         raise click.ClickException("the log is empty: there is nothing to checkpoint")
     _print_checkpoint(written)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ledger import __version__
@@ -11,6 +13,7 @@ from ledger.cli.bench import bench
 from ledger.cli.diff import diff
 from ledger.cli.dora import dora
 from ledger.cli.export import export
+from ledger.cli.failures import explain
 from ledger.cli.feed import feed
 from ledger.cli.importer import import_file
 from ledger.cli.natscli import nats_group
@@ -20,17 +23,41 @@ from ledger.cli.rollback import rollback
 from ledger.cli.serve import serve
 from ledger.cli.storage import backup, migrate_store
 
+VERBOSE = "ledger.verbose"
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class LedgerGroup(click.Group):
+    """The commands, whose failures are one line saying what to do (the traceback with -v)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            if ctx.meta.get(VERBOSE):
+                raise
+            raise click.ClickException(explain(error)) from None
+
+
+@click.group(
+    cls=LedgerGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="ledger")
-def cli() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Show the traceback of a failure.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
     """The release ledger: every build, config change, flag flip, deploy, rollout, migration and
     rollback of every app in every environment, as immutable events.
 
     Client commands talk to the server at LEDGER_URL (default http://127.0.0.1:8080), sending
     LEDGER_TOKEN as a bearer token and LEDGER_ACTOR as the actor when they are set. `serve` and
-    `projections` use the same LEDGER_* variables as the server.
+    `projections` use the same LEDGER_* variables as the server. Commands that open the store
+    themselves name it on stderr first. A failure is one line saying what is wrong and what to
+    do; `ledger -v COMMAND …` shows its traceback.
     """
+    ctx.meta[VERBOSE] = verbose
 
 
 for command in (

@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from ledger.settings import Settings
+from ledger.cli.serve import settings_from_env
 
 
 @click.group("nats")
@@ -19,7 +19,7 @@ def status() -> None:
     """Show the log head, the publisher's position, its lag and the stream's size."""
     from ledger.jetstream.operations import status as read_status
 
-    s = asyncio.run(read_status(Settings.from_env()))
+    s = asyncio.run(read_status(settings_from_env()))
     click.echo(f"log head:           {s.head}")
     click.echo(f"published up to:    {s.position}")
     click.echo(f"lag:                {s.lag}")
@@ -43,5 +43,5 @@ def republish(start: int) -> None:
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        count = asyncio.run(run(Settings.from_env(), start, advance))
+        count = asyncio.run(run(settings_from_env(), start, advance))
     click.echo(f"republished {count} log entries from position {start}")

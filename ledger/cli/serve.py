@@ -9,6 +9,7 @@ import click
 import msgspec
 
 from ledger.cli.client import BadConfiguration
+from ledger.cli.failures import announce
 from ledger.settings import Settings
 
 ROLES = ("all", "api", "worker")
@@ -47,7 +48,12 @@ def serve(host: str | None, port: int | None, role: str | None) -> None:
 
 
 def settings_from_env() -> Settings:
-    """The LEDGER_* settings; a malformed value is a usage error, not a traceback."""
+    """The LEDGER_* settings of a command that opens the store itself, which it names on
+    stderr; a malformed value is a usage error, not a traceback."""
+    return announce(_read_env())
+
+
+def _read_env() -> Settings:
     try:
         return Settings.from_env()
     except ValueError as error:
@@ -58,7 +64,7 @@ def settings_for(*, host: str | None, port: int | None, role: str | None) -> Set
     """Settings from the environment, with the command line's overrides."""
     if role is not None:
         os.environ["LEDGER_ROLE"] = role  # read by the server when Settings has no role field
-    settings = settings_from_env()
+    settings = _read_env()
     changes: dict[str, Any] = {"host": host, "port": port}
     if "role" in Settings.__struct_fields__:
         changes["role"] = role

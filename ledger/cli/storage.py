@@ -6,7 +6,9 @@ import shlex
 from pathlib import Path
 
 import click
+from msgspec.structs import replace
 
+from ledger.cli.failures import store_of
 from ledger.cli.serve import settings_from_env
 
 
@@ -71,6 +73,7 @@ def migrate_store(target: str) -> None:
             bar.update(tasks[step], completed=done, total=total or None)
 
         settings = settings_from_env()
+        click.echo(f"ledger: into: {store_of(replace(settings, database_url=target))}", err=True)
         try:
             count = move(settings, target, advance)
         except (TargetNotEmpty, ValueError) as error:
