@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
 import msgspec
 from aiohttp import web
@@ -146,3 +146,22 @@ async def _outcome(index: int, pending: ItemResult | asyncio.Future[WriteResult]
         status = status_of(error)
         problem = Problem(type="about:blank", title=error.title, status=status, detail=error.detail)
         return ItemResult(index=index, status=status, problem=problem)
+
+
+def _operation(op: str, command: type[c.AnyCommand]) -> type[msgspec.Struct]:
+    """The command as a batch item: its fields, ``op`` naming it, and an optional key."""
+    return msgspec.defstruct(
+        f"{command.__name__}Operation",
+        [("idempotency_key", str | None, None)],
+        bases=(command,),
+        tag_field="op",
+        tag=op,
+        kw_only=True,
+        frozen=True,
+        forbid_unknown_fields=True,
+    )
+
+
+OPERATIONS = tuple(_operation(op, command) for op, command in OPS.items())
+BatchOperation: Any = Union[OPERATIONS]  # noqa: UP007 (a union built from a tuple of types)
+"""What an item may be, one operation per ``op``: the request body's schema (OpenAPI)."""

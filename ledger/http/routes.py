@@ -83,14 +83,14 @@ def _write_routes() -> list[Route]:
 
 
 def _batch_route() -> Route:
-    from ledger.http.batch import BatchItem, BatchResult, batch
+    from ledger.http.batch import BatchOperation, BatchResult, batch
 
     return Route(
         method="POST",
         path="/v1/events:batch",
         summary="Many commands in one request (JSON array or NDJSON), answered per item",
         handler=batch,
-        body=list[BatchItem],
+        body=list[BatchOperation],
         response=BatchResult,
     )
 

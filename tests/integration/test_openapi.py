@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -104,3 +105,46 @@ async def test_a_method_a_path_does_not_take_is_405_with_allow(
         methods = {m.strip() for m in answer.headers["Allow"].split(",")}
     documented = {m.upper() for m in document["paths"][path]}
     assert methods - {"HEAD"} == allowed == documented
+
+
+EXAMPLES = [
+    {"op": "create_app", "app": "shop", "idempotency_key": "import-1"},
+    {"op": "record_build", "app": "shop", "build_id": "b1", "commit": "abc1234",
+     "status": "succeeded", "artifact": {"digest": "sha256:aa"}},
+    {"op": "change_config", "app": "shop", "env": "qa", "set": {"A": "1"}},
+    {"op": "deploy", "app": "shop", "env": "qa", "build_id": "b1"},
+    {"op": "set_flag", "app": "shop", "env": "qa", "flag": "beta", "enabled": True},
+    {"op": "apply_migration", "app": "shop", "env": "qa", "migration_id": "m1",
+     "schema_version": "1", "reversible": True},
+    {"op": "deploy", "app": "shop", "env": "prod", "build_id": "b1", "strategy": "canary",
+     "steps": [10, 100]},
+    {"op": "progress_rollout", "app": "shop", "env": "prod", "version": 1, "status": "completed"},
+    {"op": "promote", "app": "shop", "env": "staging", "from_env": "qa"},
+    {"op": "rollback", "app": "shop", "env": "qa", "reason": "bad config"},
+]  # fmt: skip
+
+
+def test_the_batch_body_is_one_operation_per_op(document: dict[str, Any]) -> None:
+    from ledger.http.batch import OPS
+
+    body = document["paths"]["/v1/events:batch"]["post"]["requestBody"]
+    items = body["content"]["application/json"]["schema"]["items"]
+    assert items["discriminator"]["propertyName"] == "op"
+    mapping = items["discriminator"]["mapping"]
+    assert set(mapping) == set(OPS) == {e["op"] for e in EXAMPLES}
+    for op, ref in mapping.items():
+        schema = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        assert schema["properties"]["op"] == {"enum": [op]}
+        fields = {"op", "idempotency_key", *OPS[op].__struct_fields__}
+        assert set(schema["properties"]) == fields and schema["additionalProperties"] is False
+
+
+async def test_items_as_documented_are_each_accepted(
+    client: Client, document: dict[str, Any]
+) -> None:
+    body = document["paths"]["/v1/events:batch"]["post"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    jsonschema.validate(EXAMPLES, schema | {"components": document["components"]})
+    async with client.post("/v1/events:batch", json=EXAMPLES) as answer:
+        results = (await answer.json())["results"]
+    assert [r["status"] for r in results] == [201] * len(EXAMPLES), results
