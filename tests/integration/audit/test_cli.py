@@ -62,7 +62,7 @@ def test_verify_passes_then_names_each_tampered_event_and_exits_1(
 
     as_json = ledger(settings, "verify", "--json")
     assert as_json.exit_code == 1
-    assert json.loads(as_json.output)["ok"] is False
+    assert json.loads(as_json.stdout)["ok"] is False
 
 
 def test_an_auditor_checks_a_proof_offline(
