@@ -269,7 +269,8 @@ def _command(cls: type[S], origins: dict[str, str], **fields: Any) -> S:
     except msgspec.ValidationError as error:
         name = re.search(r"\$\.(\w+)", str(error))
         field = origins.get(name[1], name[1]) if name else "body"
-        raise Unmappable(str(error), field=field) from None
+        said = str(error).replace(f"`$.{name[1]}`", f"`{field}`") if name else str(error)
+        raise Unmappable(said, field=field) from None  # the event's field, not the command's
 
 
 def _path(prefix: str, error: msgspec.ValidationError) -> str:

@@ -258,6 +258,14 @@ def test_a_version_that_is_no_digest_needs_a_commit(version: str, cdevent: Fixtu
     assert refused.value.field == "customData.commit"
 
 
+def test_a_field_that_does_not_fit_is_named_as_the_event_names_it(cdevent: Fixture) -> None:
+    event = cdevent("build_finished")
+    event["customData"] = {"branch": "b" * 5000}
+    refused = unmappable(event)
+    assert refused.field == "customData.branch"
+    assert "`customData.branch`" in refused.detail and "$." not in refused.detail
+
+
 def test_a_version_names_the_build_when_there_is_no_digest(cdevent: Fixture) -> None:
     event = cdevent("build_finished")
     event["subject"]["content"]["artifactId"] = "pkg:maven/com.acme/checkout@1.4.0"
