@@ -62,7 +62,7 @@ class Ingestor:
             return IngestResult(position=0, note=plan.note)
         context = ingest_context(sender, event)
         keyed = msgspec.structs.replace(context, idempotency_key=idempotency_key(event))
-        steps, note = await self._steps(plan, await self._first_answer(keyed))
+        steps, note = await self._steps(plan, keyed)
         await self._check_scopes(steps, context)
         for step in steps[:-1]:
             await self._prepare(step, context)
@@ -83,12 +83,11 @@ class Ingestor:
             note=note,
         )
 
-    async def _steps(
-        self, plan: Plan, first: WriteResult | None
-    ) -> tuple[list[c.AnyCommand], str | None]:
+    async def _steps(self, plan: Plan, keyed: c.Context) -> tuple[list[c.AnyCommand], str | None]:
         """The commands the plan needs now, the last one being what the event asks (for a
         re-delivered rollback, the release its first delivery restored, whatever ran since)."""
         if isinstance(plan, RollbackPlan):
+            first = await self._first_answer(keyed)
             restored = first.release.rollback_of if first and first.release else None
             env = await self._load(environment_id(plan.app, plan.env), Environment)
             to = restored or rollback_version(env, plan)
