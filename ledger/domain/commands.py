@@ -8,7 +8,13 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from ledger.domain.events import ActorKind, Artifact, BuildStatus, Pipeline, Strategy, Via
-from ledger.domain.names import BUILD_ID_PATTERN, CONFIG_KEY_PATTERN, FLAG_PATTERN, NAME_PATTERN
+from ledger.domain.names import (
+    BUILD_ID_PATTERN,
+    CONFIG_KEY_PATTERN,
+    FLAG_PATTERN,
+    MAX_POSITION,
+    NAME_PATTERN,
+)
 from ledger.domain.text import Storable
 
 Name = Annotated[str, Meta(pattern=NAME_PATTERN)]
@@ -20,6 +26,12 @@ Text = Annotated[Storable, Meta(max_length=4096)]
 Percent = Annotated[int, Meta(ge=0, le=100)]
 Step = Annotated[int, Meta(ge=1, le=100)]
 Token = Annotated[Storable, Meta(min_length=1, max_length=256)]
+SchemaVersion = (
+    Annotated[Storable, Meta(min_length=1, max_length=128)]
+    | Annotated[int, Meta(ge=0, le=MAX_POSITION)]
+)
+"""A schema version as the migration tool spells it: a string, or a number (Flyway, Alembic,
+Rails and golang-migrate number theirs); the ledger stores and returns it as a string."""
 
 
 class Command(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -76,7 +88,7 @@ class ProgressRollout(EnvironmentCommand, frozen=True, kw_only=True, forbid_unkn
 
 class ApplyMigration(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
     migration_id: BuildId
-    schema_version: Annotated[Storable, Meta(min_length=1, max_length=128)]
+    schema_version: SchemaVersion
     reversible: bool
     description: Text | None = None
 
