@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import re
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -405,3 +406,14 @@ def test_the_cli_refuses_them_with_one_line(
         assert done.returncode != 0 and len(lines) == 1, (args, done.stderr)
         assert lines[0].startswith("Error:") and "cannot be stored" in lines[0], done.stderr
     assert_nothing_but_probes_since(shop, start)
+
+
+@pytest.mark.parametrize("token", [b"\xed\xa0\x80abc", b"\xffabc"], ids=["surrogate", "latin-1"])
+def test_a_bearer_token_that_is_not_utf8_is_401(any_ledger: Any, token: bytes) -> None:
+    any_ledger.token("root", "system", "admin")
+    server = any_ledger.serve()
+    request = b"GET /v1/apps HTTP/1.1\r\nHost: ledger\r\nAuthorization: Bearer " + token
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(request + b"\r\nConnection: close\r\n\r\n")
+        answer = b"".join(iter(lambda: connection.recv(65536), b""))
+    assert answer.startswith(b"HTTP/1.1 401 "), answer
