@@ -34,21 +34,20 @@ def is_storable(text: str) -> bool:
 
 def unstorable_at(value: Any, path: str = "") -> str | None:
     """The path (``a.b[0].c``) of the first string, or object key, in a JSON value that breaks
-    the rule (a bad key is named by its object's path); None when everything can be stored."""
-    if isinstance(value, str):
-        return None if is_storable(value) else path or "body"
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and not is_storable(key):
-                return path or "body"
-            inner = unstorable_at(item, f"{path}.{key}" if path else str(key))
-            if inner is not None:
-                return inner
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            inner = unstorable_at(item, f"{path}[{index}]")
-            if inner is not None:
-                return inner
+    the rule (a bad key is named by its object's path); None when everything can be stored.
+    Walked with a stack of its own: a body nested as deep as the decoder allows is no error."""
+    pending: list[tuple[str, Any]] = [(path, value)]
+    while pending:
+        at, item = pending.pop()
+        if isinstance(item, str) and not is_storable(item):
+            return at or "body"
+        if isinstance(item, dict):
+            if not all(is_storable(k) for k in item if isinstance(k, str)):
+                return at or "body"
+            members = [(f"{at}.{k}" if at else str(k), v) for k, v in item.items()]
+            pending.extend(reversed(members))
+        elif isinstance(item, list):
+            pending.extend(reversed([(f"{at}[{i}]", v) for i, v in enumerate(item)]))
     return None
 
 

@@ -40,6 +40,13 @@ def test_the_path_of_the_first_bad_string_is_named_keys_included() -> None:
     assert unstorable_at({"a": ["ok", 1, None, {"b": "fine"}]}) is None
 
 
+def test_a_value_nested_as_deep_as_the_decoder_allows_is_walked_whole() -> None:
+    value: Any = "\x00"
+    for _ in range(5000):
+        value = [value]
+    assert unstorable_at(value) == "[0]" * 5000
+
+
 @pytest.mark.parametrize(
     ("raw", "field"),
     [
