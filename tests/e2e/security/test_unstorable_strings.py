@@ -1,6 +1,7 @@
 """Characters no store can keep — NUL (U+0000) and lone surrogates (U+D800-U+DFFF) — are refused
-at the boundary, on every write route, in batch items and in ingested CDEvents, with a 422 naming
-the field; never a 5xx, and the views keep following the log to its head.
+at the boundary, on every write route and in every batch op, with a 422 naming the field; never
+a 5xx, and the views keep following the log to its head (ingested CDEvents and path parameters:
+test_unstorable_cdevents_and_paths.py).
 
 The string fields come from the server's own OpenAPI document: a new write route or a new field
 is covered as soon as it is published (a write route without an example body here fails).
@@ -12,31 +13,30 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
-import os
 import re
-import socket
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from ...cdevents import ACCEPTED, fixture
-from ..conftest import Cli, LedgerServer
+from .unstorable import (
+    BAD,
+    BUILD,
+    PATH_VALUES,
+    STAGING,
+    Api,
+    assert_nothing_but_probes_since,
+    assert_views_reach_the_head,
+    concrete,
+    encodings,
+    openapi_of,
+    refused,
+    seed,
+)
 
 pytestmark = pytest.mark.e2e
 
-Api = Any  # tests/e2e/conftest.py
 Place = tuple[str | int, ...]  # in a body: member names, list indices, "*" a dict key or value
-SHOP = "/v1/apps/shop"
-STAGING = f"{SHOP}/envs/staging"
-BUILD = {
-    "build_id": "ok",
-    "commit": "0123abcd",
-    "artifact": {"digest": "sha256:" + "a" * 64},
-    "status": "succeeded",
-}
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/apps"): {"name": "fresh"},
     ("POST", "/v1/apps/{app}/builds"): BUILD | {"build_id": "fresh"},
@@ -52,29 +52,10 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/apps/{app}/envs/{env}/rollback"): {"reason": "bad"},
     ("POST", "/v1/apps/{app}/envs/{env}/promote"): {"from_env": "staging"},
     ("POST", "/v1/events:batch"): {},  # its items: test_every_string_field_of_every_batch_op
-    ("POST", "/v1/cdevents"): {},  # its fields: test_every_field_of_an_ingested_cdevent
+    ("POST", "/v1/cdevents"): {},  # its fields: test_unstorable_cdevents_and_paths.py
     ("POST", "/v1/webhooks"): {"url": "http://127.0.0.1:9/hook"},
-    ("POST", "/v1/webhooks/{id}/resume"): {},  # no body: its path parameter only
+    ("POST", "/v1/webhooks/{id}/resume"): {},  # no body; its path parameter: the paths test
 }
-PATH_VALUES = {"app": "shop", "env": "staging", "flag": "beta", "version": "1", "id": "none"} | {
-    "a": "1", "b": "1", "tree_size": "1", "first": "1", "second": "1",
-    "event_id": "00000000-0000-0000-0000-000000000000",
-}  # fmt: skip
-BAD = {"nul": "\x00", "high-surrogate": "\ud800", "low-surrogate": "\udfff"}
-BAD_IN_PATHS = ("%00", "a%00b", "%ED%A0%80", "%ED%BF%BF", "%C0%80")
-
-
-# --------------------------------------------------------------------------------------------
-# Bodies that carry the characters
-
-
-def encodings(body: object) -> Iterator[tuple[str, bytes]]:
-    """The body as JSON with escapes, and with the bad characters as raw bytes."""
-    text = json.dumps(body)  # ensure_ascii: "\u0000", "\ud800" and "\udfff" escapes
-    yield "escaped", text.encode()
-    raw = text.replace("\\u0000", "\x00").encode()
-    raw = raw.replace(b"\\ud800", b"\xed\xa0\x80").replace(b"\\udfff", b"\xed\xbf\xbf")
-    yield "raw", raw
 
 
 def resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
@@ -146,28 +127,6 @@ def field_named(place: Place) -> str:
     return ".".join(names)
 
 
-# --------------------------------------------------------------------------------------------
-# The server's state
-
-
-@pytest.fixture(scope="module")
-def shop(api: Api) -> Api:
-    """The app ``shop`` with build ``ok`` running in staging (release 1), flag ``beta``."""
-    api.write("POST", "/v1/apps", {"name": "shop"})
-    api.write("POST", f"{SHOP}/builds", BUILD)
-    api.write("POST", f"{STAGING}/deploys", {"build_id": "ok", "strategy": "canary"})
-    api.write("PUT", f"{STAGING}/flags/beta", {"enabled": True})
-    return api
-
-
-@pytest.fixture(scope="module")
-def openapi(shop: Api) -> dict[str, Any]:
-    answer = shop.get("/openapi.json")
-    assert answer.status == 200, answer
-    document: dict[str, Any] = answer.json
-    return document
-
-
 def write_operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
@@ -175,40 +134,15 @@ def write_operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[
                 yield method.upper(), path, operation
 
 
-def concrete(path: str, **values: str) -> str:
-    """The path with its parameters filled in (``values``, else harmless ones)."""
-    given = PATH_VALUES | values
-    return re.sub(r"{(\w+)}", lambda m: given[m[1]], path)
+@pytest.fixture(scope="module")
+def shop(api: Api) -> Api:
+    """The module's server with the app ``shop`` running in staging."""
+    return seed(api)
 
 
-def refused(answer: Any, field: str) -> str | None:
-    """Why the answer is not a 422 naming the field (None: it is)."""
-    try:
-        answer.problem(422, field)
-    except AssertionError as error:
-        return str(error)
-    return None
-
-
-def assert_views_reach_the_head(api: Api) -> None:
-    """A write made now is read back (read-your-writes), and /readyz reports no lag."""
-    probe = api.write("PUT", f"{STAGING}/flags/probe", {"enabled": True})["position"]
-    answer = api.get("/v1/history", min_position=probe, limit=1)
-    assert answer.status == 200, api.explain(answer)
-    assert answer.json["items"][0]["position"] == probe, answer
-    deadline = time.monotonic() + 10
-    while True:
-        ready = api.get("/readyz")
-        if ready.status == 200 and ready.json["lag"] == 0:
-            return
-        assert time.monotonic() < deadline, api.explain(ready)
-        time.sleep(0.05)
-
-
-def assert_nothing_but_probes_since(api: Api, since: int) -> None:
-    after = api.history(after=since, limit=500)
-    kept = [i for i in after if not (i["kind"] == "flag" and i["data"].get("flag") == "probe")]
-    assert kept == [], f"appended: {kept}"
+@pytest.fixture(scope="module")
+def openapi(shop: Api) -> dict[str, Any]:
+    return openapi_of(shop)
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,109 +245,7 @@ def _batch_refused(answer: Any, field: str) -> str | None:
     return None
 
 
-def leaves(value: Any, at: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
-    """Every string of a JSON value, by its place."""
-    if isinstance(value, str):
-        yield at
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from leaves(item, (*at, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from leaves(item, (*at, index))
-
-
-def dotted(place: tuple[str | int, ...]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in place).lstrip(".")
-
-
-def cdevents() -> Iterator[tuple[str, dict[str, Any]]]:
-    for name in ACCEPTED:
-        event = fixture(name)
-        if name == "environment_modified":
-            config = {"set": {"A": "1"}, "unset": ["B"], "secret": ["A"]}
-            event["customData"] = {"app": "shop", "config": config, "reason": "r"}
-        yield name, event
-
-
-def test_every_field_of_an_ingested_cdevent_refuses_unstorable_characters(shop: Api) -> None:
-    start = shop.last_position
-    failures: list[str] = []
-    for name, event in cdevents():
-        for place in leaves(event):
-            for label, bad in BAD.items():
-                changed = copy.deepcopy(event)
-                node: Any = changed
-                for step in place[:-1]:
-                    node = node[step]
-                node[place[-1]] = f"x{bad}y"
-                for how, raw in encodings(changed):
-                    headers = {"Content-Type": "application/json"}
-                    answer = shop.request("POST", "/v1/cdevents", raw=raw, headers=headers)
-                    why = refused(answer, dotted(place))
-                    if why:
-                        failures.append(f"{name} {dotted(place)} {label} {how}: {why}")
-    assert failures == [], "\n".join(failures)
-    assert_nothing_but_probes_since(shop, start)
-    assert_views_reach_the_head(shop)
-
-
-def test_unstorable_characters_in_path_parameters_are_4xx(
-    shop: Api, openapi: dict[str, Any]
-) -> None:
-    start = shop.last_position
-    failures: list[str] = []
-    for path, operations in openapi["paths"].items():
-        for param in re.findall(r"{(\w+)}", path):
-            for method in operations:
-                for bad in BAD_IN_PATHS:
-                    url = concrete(path, **{param: bad})
-                    body = EXAMPLES.get((method.upper(), path)) if method != "get" else None
-                    answer = shop.request(method.upper(), url, body)
-                    if not 400 <= answer.status < 500:
-                        failures.append(f"{method.upper()} {url}: {shop.explain(answer)}")
-    assert failures == [], "\n".join(failures)
-    assert_nothing_but_probes_since(shop, start)
-    assert_views_reach_the_head(shop)
-
-
 def test_a_schema_version_with_nul_is_refused_and_the_views_go_on(shop: Api) -> None:
     body = {"migration_id": "m-nul", "schema_version": "v\u00002", "reversible": True}
     shop.request("POST", f"{STAGING}/migrations", body).problem(422, "schema_version")
     assert_views_reach_the_head(shop)
-
-
-NOT_UTF8_ARGUMENTS = [os.fsdecode(b"x\xffy"), os.fsdecode(b"bad \xed\xa0\x80 reason")]
-"""What a shell hands the CLI for bytes that are not UTF-8: lone surrogates (surrogateescape)."""
-
-
-@pytest.mark.parametrize("text", NOT_UTF8_ARGUMENTS, ids=["latin-1", "encoded-surrogate"])
-def test_the_cli_refuses_them_with_one_line(
-    shop: Api, shared_server: LedgerServer, text: str
-) -> None:
-    start = shop.last_position
-    cli = Cli(shared_server.env | {"LEDGER_URL": shared_server.url})
-    commands = [
-        ("rollback", "shop", "staging", "--reason", text),
-        ("token", "create", "--name", text, "--kind", "ci", "--scopes", "read"),
-        ("token", "revoke", text),
-        ("history", "--actor", text),
-        ("history", "--query", text),
-    ]
-    for args in commands:
-        done = cli(*args)
-        lines = done.stderr.strip().splitlines()
-        assert done.returncode != 0 and len(lines) == 1, (args, done.stderr)
-        assert lines[0].startswith("Error:") and "cannot be stored" in lines[0], done.stderr
-    assert_nothing_but_probes_since(shop, start)
-
-
-@pytest.mark.parametrize("token", [b"\xed\xa0\x80abc", b"\xffabc"], ids=["surrogate", "latin-1"])
-def test_a_bearer_token_that_is_not_utf8_is_401(any_ledger: Any, token: bytes) -> None:
-    any_ledger.token("root", "system", "admin")
-    server = any_ledger.serve()
-    request = b"GET /v1/apps HTTP/1.1\r\nHost: ledger\r\nAuthorization: Bearer " + token
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
-        connection.sendall(request + b"\r\nConnection: close\r\n\r\n")
-        answer = b"".join(iter(lambda: connection.recv(65536), b""))
-    assert answer.startswith(b"HTTP/1.1 401 "), answer
