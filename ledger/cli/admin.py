@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import click
 
+from ledger.cli.options import TEXT
 from ledger.cli.serve import settings_from_env
 from ledger.domain.errors import DomainError
 from ledger.tokens import open_tokens
@@ -26,9 +27,11 @@ def token() -> None:
 
 
 @token.command("create")
-@click.option("--name", required=True, help="Principal name, recorded as the actor.")
+@click.option("--name", type=TEXT, required=True, help="Principal name, recorded as the actor.")
 @click.option("--kind", type=click.Choice(["ci", "human", "system"]), required=True)
-@click.option("--scopes", required=True, help="Comma-separated, e.g. read,deploy,build:write.")
+@click.option(
+    "--scopes", type=TEXT, required=True, help="Comma-separated, e.g. read,deploy,build:write."
+)
 def create(name: str, kind: str, scopes: str) -> None:
     """Create a token; it is printed once, alone on the last line of stdout."""
     from ledger.tokens import parse_scopes
@@ -58,7 +61,7 @@ def list_tokens() -> None:
 
 
 @token.command("revoke")
-@click.argument("name")
+@click.argument("name", type=TEXT)
 def revoke(name: str) -> None:
     """Revoke the token of a principal."""
 

@@ -13,7 +13,7 @@ from typing import IO, BinaryIO
 import click
 
 from ledger.cli.client import LedgerClient
-from ledger.cli.options import history_filters
+from ledger.cli.options import TEXT, history_filters
 
 PROGRESS_SECONDS = 0.5
 CHUNK_BYTES = 64 * 1024
@@ -58,7 +58,9 @@ class Progress:
 
 @click.command()
 @history_filters
-@click.option("-q", "--query", "text", help="Only changes whose summary or reason mention TEXT.")
+@click.option(
+    "-q", "--query", "text", type=TEXT, help="Only changes whose summary or reason mention TEXT."
+)
 @click.option("--after", type=click.IntRange(min=0), help="Only changes after this position.")
 @click.option(
     "--format", "fmt", type=click.Choice(["ndjson", "csv"]), default="ndjson", show_default=True

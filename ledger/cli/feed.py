@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ledger.cli.client import LedgerClient, ProblemError, Unreachable
-from ledger.cli.options import KINDS, NAME
+from ledger.cli.options import KINDS, NAME, TEXT
 
 MAX_WAIT_SECONDS = 10.0
 READ_TIMEOUT_SECONDS = 45.0  # the server pings every 15 s: silence this long is a dead link
@@ -72,7 +72,7 @@ class Follower:
 @click.option("--app", type=NAME, help="Only changes of this app.")
 @click.option("--env", type=NAME, help="Only changes in this environment.")
 @click.option("--kind", type=click.Choice(KINDS), help="Only changes of this kind.")
-@click.option("--actor", help="Only changes made by this actor.")
+@click.option("--actor", type=TEXT, help="Only changes made by this actor.")
 @click.option("--after", type=click.IntRange(min=0), help="Start after this position.")
 @click.option("--json", "as_json", is_flag=True, help="Print each change as its JSON.")
 def feed(as_json: bool, **query: Any) -> None:

@@ -11,6 +11,7 @@ import click
 
 from ledger.domain.events import ActorKind, Via
 from ledger.domain.names import NAME_PATTERN
+from ledger.domain.text import RULE, is_storable
 from ledger.schemas import HistoryKind
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,8 +56,23 @@ class TimestampType(click.ParamType[str]):
         return moment.isoformat()
 
 
+class TextType(click.ParamType[str]):
+    """Free text (a reason, a name, a filter): any characters the stores can keep. Others
+    (NUL, lone surrogates, e.g. from bytes that are not UTF-8) end the command with one line."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if not is_storable(text):
+            where = max(param.opts, key=len) if param is not None and param.opts else "a value"
+            raise click.ClickException(f"{where} {text!r}: {RULE}")
+        return text
+
+
 NAME = NameType()
 TIMESTAMP = TimestampType()
+TEXT = TextType()
 
 
 def json_option(command: F) -> F:
@@ -72,7 +88,7 @@ def history_filters(command: F) -> F:
         click.option("--app", type=NAME, help="Only changes of this app."),
         click.option("--env", type=NAME, help="Only changes in this environment."),
         click.option("--kind", type=click.Choice(KINDS), help="Only changes of this kind."),
-        click.option("--actor", help="Only changes made by this actor."),
+        click.option("--actor", type=TEXT, help="Only changes made by this actor."),
         click.option(
             "--actor-kind", type=click.Choice(ACTOR_KINDS), help="Only changes by this kind."
         ),
@@ -80,7 +96,9 @@ def history_filters(command: F) -> F:
             "--via", type=click.Choice(CHANNELS), help="Only changes sent through this channel."
         ),
         click.option(
-            "--correlation-id", help="Only changes of this pipeline run (correlation id)."
+            "--correlation-id",
+            type=TEXT,
+            help="Only changes of this pipeline run (correlation id).",
         ),
         click.option(
             "--since", type=TIMESTAMP, help="Only changes recorded at or after this time."

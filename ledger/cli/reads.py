@@ -6,7 +6,7 @@ import click
 
 from ledger.cli import render
 from ledger.cli.client import LedgerClient, env_path
-from ledger.cli.options import NAME, TIMESTAMP, history_filters, json_option, print_json
+from ledger.cli.options import NAME, TEXT, TIMESTAMP, history_filters, json_option, print_json
 
 
 @click.command()
@@ -55,7 +55,9 @@ def state(
 
 @click.command()
 @history_filters
-@click.option("-q", "--query", "text", help="Only changes whose summary or data mention TEXT.")
+@click.option(
+    "-q", "--query", "text", type=TEXT, help="Only changes whose summary or data mention TEXT."
+)
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
@@ -63,7 +65,7 @@ def state(
     show_default=True,
     help="At most this many changes.",
 )
-@click.option("--cursor", help="Continue with the older page this cursor names.")
+@click.option("--cursor", type=TEXT, help="Continue with the older page this cursor names.")
 @json_option
 def history(
     app: str | None,

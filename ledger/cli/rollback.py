@@ -8,7 +8,7 @@ import click
 
 from ledger.cli import render
 from ledger.cli.client import LedgerClient, ProblemError, env_path
-from ledger.cli.options import NAME
+from ledger.cli.options import NAME, TEXT
 
 
 @click.command()
@@ -21,7 +21,7 @@ from ledger.cli.options import NAME
     metavar="N",
     help="Release to roll back to (default: the last good one before the current).",
 )
-@click.option("--reason", required=True, help="Why; recorded with the rollback.")
+@click.option("--reason", type=TEXT, required=True, help="Why; recorded with the rollback.")
 @click.option(
     "--force", is_flag=True, help="Roll back even across irreversible migrations (recorded)."
 )

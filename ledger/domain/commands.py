@@ -8,18 +8,30 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from ledger.domain.events import ActorKind, Artifact, BuildStatus, Pipeline, Strategy, Via
-from ledger.domain.names import BUILD_ID_PATTERN, CONFIG_KEY_PATTERN, FLAG_PATTERN, NAME_PATTERN
+from ledger.domain.names import (
+    BUILD_ID_PATTERN,
+    CONFIG_KEY_PATTERN,
+    FLAG_PATTERN,
+    MAX_POSITION,
+    NAME_PATTERN,
+)
+from ledger.domain.text import Storable
 
 Name = Annotated[str, Meta(pattern=NAME_PATTERN)]
 BuildId = Annotated[str, Meta(pattern=BUILD_ID_PATTERN)]
 FlagName = Annotated[str, Meta(pattern=FLAG_PATTERN)]
 ConfigKey = Annotated[str, Meta(pattern=CONFIG_KEY_PATTERN)]
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
-ConfigValue = Annotated[str, Meta(max_length=65536, pattern=NO_NUL)]
-Text = Annotated[str, Meta(max_length=4096, pattern=NO_NUL)]
+ConfigValue = Annotated[Storable, Meta(max_length=65536)]
+Text = Annotated[Storable, Meta(max_length=4096)]
 Percent = Annotated[int, Meta(ge=0, le=100)]
 Step = Annotated[int, Meta(ge=1, le=100)]
-Token = Annotated[str, Meta(min_length=1, max_length=256, pattern=NO_NUL)]
+Token = Annotated[Storable, Meta(min_length=1, max_length=256)]
+SchemaVersion = (
+    Annotated[Storable, Meta(min_length=1, max_length=128)]
+    | Annotated[int, Meta(ge=0, le=MAX_POSITION)]
+)
+"""A schema version as the migration tool spells it: a string, or a number (Flyway, Alembic,
+Rails and golang-migrate number theirs); the ledger stores and returns it as a string."""
 
 
 class Command(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -76,13 +88,13 @@ class ProgressRollout(EnvironmentCommand, frozen=True, kw_only=True, forbid_unkn
 
 class ApplyMigration(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
     migration_id: BuildId
-    schema_version: Annotated[str, Meta(min_length=1, max_length=128)]
+    schema_version: SchemaVersion
     reversible: bool
     description: Text | None = None
 
 
 class Rollback(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(min_length=1, max_length=4096, pattern=NO_NUL)]
+    reason: Annotated[Storable, Meta(min_length=1, max_length=4096)]
     to_version: Annotated[int, Meta(ge=1)] | None = None
     force: bool = False
 

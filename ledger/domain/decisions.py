@@ -307,7 +307,7 @@ def apply_migration(
         ctx,
         now,
         migration_id=cmd.migration_id,
-        schema_version=cmd.schema_version,
+        schema_version=str(cmd.schema_version),  # a number is stored as its digits
         reversible=cmd.reversible,
         description=cmd.description,
     )

@@ -14,6 +14,8 @@ from uuid import UUID
 
 from msgspec import Meta, Struct
 
+from ledger.domain.text import UNSTORABLE, Storable
+
 ActorKind = Literal["ci", "human", "system"]
 Via = Literal["http", "nats", "cli", "cdevents"]
 BuildStatus = Literal["succeeded", "failed"]
@@ -47,9 +49,9 @@ class AppCreated(LedgerEvent, frozen=True, kw_only=True):
     description: str | None = None
 
 
-Digest = Annotated[str, Meta(min_length=1, max_length=300, pattern=r"^[^\x00\s]+$")]
-Short = Annotated[str, Meta(min_length=1, max_length=256, pattern=r"^[^\x00]*$")]
-Url = Annotated[str, Meta(max_length=2048, pattern=r"^[^\x00]*$")]
+Digest = Annotated[str, Meta(min_length=1, max_length=300, pattern=rf"^[^\s{UNSTORABLE}]+$")]
+Short = Annotated[Storable, Meta(min_length=1, max_length=256)]
+Url = Annotated[Storable, Meta(max_length=2048)]
 
 
 class Artifact(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -6,6 +6,7 @@ import ipaddress
 
 from aiohttp import web
 
+from ledger.domain.text import is_storable
 from ledger.http.keys import PRINCIPAL, SETTINGS, TOKENS
 from ledger.http.problems import Handler
 
@@ -30,7 +31,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         request[PRINCIPAL] = None
         return await handler(request)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or not is_storable(token):
         raise web.HTTPUnauthorized(text="send Authorization: Bearer <token>", headers=CHALLENGE)
     principal = await tokens.authenticate(token.strip())
     if principal is None:

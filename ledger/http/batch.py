@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ledger.domain import commands as c
 from ledger.domain.errors import DomainError
+from ledger.domain.text import Storable, decode_json
 from ledger.http.keys import SETTINGS, WRITER
 from ledger.http.problems import Unprocessable, field_of, status_of
 from ledger.http.ratelimit import over_limit, take_writes
@@ -63,7 +64,7 @@ class BatchItem(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
         "rollback",
         "promote",
     ]
-    idempotency_key: str | None = None
+    idempotency_key: Storable | None = None
 
 
 async def read_items(request: web.Request) -> list[Any]:
@@ -76,9 +77,10 @@ async def read_items(request: web.Request) -> list[Any]:
             if len(body) > limit:
                 raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
     if request.content_type in ("application/x-ndjson", "application/jsonl"):
-        items = [msgspec.json.decode(line) for line in bytes(body).splitlines() if line.strip()]
+        lines = [line for line in bytes(body).splitlines() if line.strip()]
+        items = [decode_json(line, f"[{index}]") for index, line in enumerate(lines)]
     else:
-        items = msgspec.json.decode(bytes(body))
+        items = decode_json(bytes(body))
     if not isinstance(items, list):
         raise Unprocessable("body", "a JSON array of commands, or NDJSON")
     if len(items) > MAX_ITEMS:

@@ -12,6 +12,7 @@ from aiohttp import web
 from ledger.domain.commands import Command, Context
 from ledger.domain.events import Via
 from ledger.domain.names import MAX_VERSION, is_count
+from ledger.domain.text import decode_json
 from ledger.http.keys import PRINCIPAL, SETTINGS
 from ledger.http.problems import Unprocessable
 
@@ -29,7 +30,7 @@ async def read_object(request: web.Request) -> dict[str, Any]:
         raise web.HTTPRequestTimeout(text="the request body did not arrive in time") from None
     if not raw.strip():
         return {}
-    data = msgspec.json.decode(raw)
+    data = decode_json(raw)
     if not isinstance(data, dict):
         raise Unprocessable("body", "the body must be a JSON object")
     return data

@@ -9,6 +9,7 @@ import msgspec
 from aiohttp import web
 
 from ledger.domain.errors import NotFound
+from ledger.domain.text import RULE, is_storable
 from ledger.http.keys import LEDGER, PRINCIPAL, STORE
 from ledger.http.problems import Unprocessable
 from ledger.http.requests import context_from, read_object
@@ -47,9 +48,17 @@ async def list_webhooks(request: web.Request) -> web.Response:
     return json_response(WebhookList(webhooks=[h.view() for h in hooks]))
 
 
-async def delete_webhook(request: web.Request) -> web.Response:
+def _hook_id(request: web.Request) -> str:
+    """The webhook id of the path; one that cannot be stored names no webhook (422)."""
     hook_id = request.match_info["id"]
-    if not await _admin(request).delete(hook_id):
+    if not is_storable(hook_id):
+        raise Unprocessable("id", RULE)
+    return hook_id
+
+
+async def delete_webhook(request: web.Request) -> web.Response:
+    hooks, hook_id = _admin(request), _hook_id(request)
+    if not await hooks.delete(hook_id):
         raise NotFound(f"webhook {hook_id!r} does not exist")
     _wake_deliverer(request)
     return web.Response(status=204)
@@ -57,7 +66,7 @@ async def delete_webhook(request: web.Request) -> web.Response:
 
 async def resume_webhook(request: web.Request) -> web.Response:
     """Deliver again from where the webhook stopped (a paused one retries the item it was at)."""
-    hooks, hook_id = _admin(request), request.match_info["id"]
+    hooks, hook_id = _admin(request), _hook_id(request)
     if not await hooks.resume(hook_id):
         raise NotFound(f"webhook {hook_id!r} does not exist")
     _wake_deliverer(request)

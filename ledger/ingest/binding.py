@@ -11,14 +11,16 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import unquote
 
 import msgspec
-from msgspec import Meta, Struct
+from msgspec import Struct
 
-from ledger.ingest.problems import Malformed, UnsupportedMedia
-from ledger.ingest.schema import CDEvent, Id, Source
+from ledger.domain.errors import Invalid
+from ledger.domain.text import RULE, Storable, decode_json, unstorable_at
+from ledger.ingest.problems import Malformed, Unmappable, UnsupportedMedia
+from ledger.ingest.schema import CDEvent, CDType, Id, Source
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -31,10 +33,10 @@ class Attributes(Struct, frozen=True, kw_only=True):
     specversion: Literal["1.0"]
     id: Id
     source: Source
-    type: Annotated[str, Meta(min_length=1, max_length=256)]
-    datacontenttype: str | None = None
+    type: CDType
+    datacontenttype: Storable | None = None
     data: Any = None
-    data_base64: str | None = None
+    data_base64: Storable | None = None
 
 
 def from_http(headers: Mapping[str, str], body: bytes) -> CDEvent:
@@ -59,14 +61,14 @@ def from_nats(headers: Mapping[str, str] | None, body: bytes) -> CDEvent:
 
 def structured(envelope: dict[str, Any]) -> CDEvent:
     """A CloudEvent in the JSON event format whose data is the CDEvent."""
-    attributes = _convert(envelope, Attributes, "not a CloudEvents 1.0 event")
+    attributes = _convert(envelope, Attributes, "not a CloudEvents 1.0 event", skip="data")
     if attributes.data_base64 is not None:
         try:
             data = _object(base64.b64decode(attributes.data_base64, validate=True))
         except binascii.Error as error:
             raise Malformed(f"data_base64 is not base64: {error}") from None
     elif isinstance(attributes.data, str):
-        data = _object(attributes.data.encode())
+        data = _object(attributes.data.encode("utf-8", "surrogatepass"))
     elif isinstance(attributes.data, dict):
         data = attributes.data
     else:
@@ -109,15 +111,22 @@ def _is_ce(header: str) -> bool:
 
 def _object(raw: bytes) -> dict[str, Any]:
     try:
-        value = msgspec.json.decode(raw)
+        value = decode_json(raw)
     except msgspec.DecodeError as error:
         raise Malformed(f"the body is not valid JSON: {error}") from None
+    except Invalid as error:
+        raise Unmappable(error.detail, field=error.field) from None
     if not isinstance(value, dict):
         raise Malformed("the event must be a JSON object")
     return value
 
 
-def _convert(data: dict[str, Any], cls: type[T], what: str) -> T:
+def _convert(data: dict[str, Any], cls: type[T], what: str, skip: str = "") -> T:
+    """The value as ``cls``; a string that cannot be stored is refused naming its field
+    (``skip``: a member checked on its own, the CloudEvent's data)."""
+    at = unstorable_at({k: v for k, v in data.items() if k != skip})
+    if at is not None:
+        raise Unmappable(f"{at}: {RULE}", field=at)
     try:
         return msgspec.convert(data, cls)
     except msgspec.ValidationError as error:

@@ -10,26 +10,28 @@ from typing import Annotated, Any
 from msgspec import Meta, Struct
 
 from ledger.domain.events import Pipeline
+from ledger.domain.text import Storable
 
-Id = Annotated[str, Meta(min_length=1, max_length=2048)]
-Source = Annotated[str, Meta(min_length=1, max_length=512)]
+Id = Annotated[Storable, Meta(min_length=1, max_length=2048)]
+Source = Annotated[Storable, Meta(min_length=1, max_length=512)]
+CDType = Annotated[Storable, Meta(min_length=1, max_length=256)]
 ChainId = Annotated[str, Meta(pattern=r"^[\x21-\x7e]{1,128}$")]
 Timestamp = Annotated[datetime, Meta(tz=True)]
 Commit = Annotated[str, Meta(pattern=r"^[0-9a-fA-F]{4,64}$")]
 
 
 class CDContext(Struct, frozen=True, kw_only=True, rename="camel"):
-    specversion: Annotated[str, Meta(min_length=1, max_length=64)]
+    specversion: Annotated[Storable, Meta(min_length=1, max_length=64)]
     id: Id
     source: Source
-    type: Annotated[str, Meta(min_length=1, max_length=256)]
+    type: CDType
     timestamp: Timestamp
     chain_id: ChainId | None = None
 
 
 class CDSubject(Struct, frozen=True, kw_only=True):
     id: Id
-    source: str | None = None
+    source: Storable | None = None
     content: dict[str, Any]
 
 
@@ -39,12 +41,12 @@ class CDEvent(Struct, frozen=True, kw_only=True, rename="camel"):
     context: CDContext
     subject: CDSubject
     custom_data: Any = None
-    custom_data_content_type: str | None = None
+    custom_data_content_type: Storable | None = None
 
 
 class EnvironmentRef(Struct, frozen=True, kw_only=True):
     id: Id
-    source: str | None = None
+    source: Storable | None = None
 
 
 class ServiceContent(Struct, frozen=True, kw_only=True, rename="camel"):
@@ -57,17 +59,17 @@ class BuildContent(Struct, frozen=True, kw_only=True, rename="camel"):
 
 
 class ConfigHints(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    set: dict[str, str] = {}
-    unset: list[str] = []
-    secret: list[str] = []
+    set: dict[Storable, Storable] = {}
+    unset: list[Storable] = []
+    secret: list[Storable] = []
 
 
 class Hints(Struct, frozen=True, kw_only=True):
     """The keys of ``customData`` the ledger reads; any others are left alone."""
 
-    app: str | None = None
+    app: Storable | None = None
     commit: Commit | None = None
-    branch: str | None = None
+    branch: Storable | None = None
     pipeline: Pipeline | None = None
     config: ConfigHints | None = None
-    reason: str | None = None
+    reason: Storable | None = None

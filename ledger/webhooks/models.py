@@ -9,12 +9,15 @@ import msgspec
 from msgspec import Meta, Struct
 
 from ledger.domain.commands import Name
+from ledger.domain.text import UNSTORABLE, Storable
 from ledger.schemas import HistoryItem, HistoryKind
 
 Format = Literal["slack", "json"]
 State = Literal["active", "failing", "paused"]
-Url = Annotated[str, Meta(pattern=r"^https?://[^\s/?#@]+(/[^\s]*)?$", max_length=2048)]
-Secret = Annotated[str, Meta(min_length=16, max_length=256)]
+Url = Annotated[
+    str, Meta(pattern=rf"^https?://[^\s/?#@{UNSTORABLE}]+(/[^\s{UNSTORABLE}]*)?$", max_length=2048)
+]
+Secret = Annotated[Storable, Meta(min_length=16, max_length=256)]
 FAILED_ROLLOUTS = ("aborted", "failed")
 
 

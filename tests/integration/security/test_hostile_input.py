@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.text import is_storable
+
 Ledger = Any
 StartLedger = Any
 SHOP = "/v1/apps/shop"
@@ -137,7 +139,6 @@ NOT_UTF8 = {
     "in-a-string": b'{"build_id": "b-two", "description": "caf\xe9"}',
     "before-the-json": b'\xff\xfe{"build_id": "b-two"}',
     "utf-16": '{"build_id": "b-two"}'.encode("utf-16"),
-    "lone-surrogate": b'{"build_id": "b-two", "description": "\\ud800"}',
 }
 
 
@@ -157,16 +158,26 @@ NUL_TEXT = {
     ),
     "app-description": ("POST", "/v1/apps", {"name": "nul", "description": "a\u0000b"}),
     "build-branch": ("POST", f"{SHOP}/builds", BUILD | {"branch": "main\u0000"}),
+    "lone-surrogate": (
+        "POST",
+        f"{STAGING}/deploys",
+        {"build_id": "b-two", "description": "\ud800"},
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(NUL_TEXT))
-async def test_a_nul_character_is_refused_or_stored_but_never_stops_the_views(
+async def test_a_character_no_store_keeps_is_refused_and_never_stops_the_views(
     shop: Ledger, case: str
 ) -> None:
-    """PostgreSQL text cannot hold U+0000: the views must not be stuck behind such an event."""
-    answer = await shop.anonymous.request(*NUL_TEXT[case])
-    assert answer.status in (201, 422), answer
+    """PostgreSQL text cannot hold U+0000, and no store a lone surrogate: 422 naming the field,
+    and the views are never stuck behind such an event."""
+    method, path, body = NUL_TEXT[case]
+    head = await shop.head()
+    answer = await shop.anonymous.request(method, path, body)
+    await assert_refused(shop, answer, head, (422,))
+    field = next(k for k, v in body.items() if isinstance(v, str) and not is_storable(v))
+    assert [e["field"] for e in answer.json["errors"]] == [field], answer
     later = await shop.anonymous.write("PUT", f"{STAGING}/flags/after", {"enabled": True})
     page = await shop.anonymous.get("/v1/history", min_position=later["position"])
     assert page.status == 200, page

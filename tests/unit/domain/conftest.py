@@ -178,7 +178,12 @@ class Verbs(Generic[R]):
         return self._do(cmd, CI)
 
     def migration(
-        self, migration_id: str, *, reversible: bool, schema_version: str = "1", env: str = ENV
+        self,
+        migration_id: str,
+        *,
+        reversible: bool,
+        schema_version: str | int = "1",
+        env: str = ENV,
     ) -> R:
         cmd = c.ApplyMigration(
             app=APP,

@@ -45,3 +45,12 @@ def test_each_environment_has_its_own_migrations(given, when, then) -> None:
     given.migration("m1", reversible=True, env="staging")
     when.migration("m1", reversible=True)
     assert [m.migration_id for m in then.environment().migrations] == ["m1"]
+
+
+def test_a_numeric_schema_version_is_recorded_as_its_digits(given, when, then) -> None:
+    event = when.migration(
+        "20240507140300_add_orders", reversible=True, schema_version=20240507140300
+    )
+    assert isinstance(event, MigrationApplied)
+    assert event.schema_version == "20240507140300"
+    assert then.environment().schema_version == "20240507140300"
