@@ -154,7 +154,7 @@ def _operation(op: str, command: type[c.AnyCommand]) -> type[msgspec.Struct]:
     """The command as a batch item: its fields, ``op`` naming it, and an optional key."""
     return msgspec.defstruct(
         f"{command.__name__}Operation",
-        [("idempotency_key", str | None, None)],
+        [("idempotency_key", Storable | None, None)],
         bases=(command,),
         tag_field="op",
         tag=op,
