@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from ledger import __version__
+from ledger.http.consistency import CONSISTENCY, LATEST
 from ledger.http.routes import Route
 from ledger.schemas import Problem
 
@@ -66,10 +67,19 @@ INTEGER_PARAMETERS = frozenset(
 )
 
 
+CONSISTENCY_PARAMETER = {
+    "description": "latest (the default): the read includes every write acknowledged before "
+    "it began, waiting up to LEDGER_READ_WAIT_SECONDS for the views (503 past that); "
+    "eventual: the views as they are now, without a wait (for dashboards and pollers)",
+    "schema": {"type": "string", "enum": list(CONSISTENCY), "default": LATEST},
+}
+
+
 def _param(name: str, where: str) -> dict[str, Any]:
     integer = name in INTEGER_PARAMETERS
     schema = {"type": "integer", "minimum": 0} if integer else {"type": "string"}
-    return {"name": name, "in": where, "required": where == "path", "schema": schema}
+    param = {"name": name, "in": where, "required": where == "path", "schema": schema}
+    return param | CONSISTENCY_PARAMETER if name == "consistency" else param
 
 
 def _body_schema(route: Route, components: dict[str, Any]) -> dict[str, Any]:
