@@ -141,3 +141,21 @@ async def test_views_that_stay_behind_answer_503_after_the_wait_and_eventual_at_
         stale = await ledger.read(SHOP, consistency="eventual")
         assert time.monotonic() - started < 0.4, "eventual answers without waiting"
         assert stale["envs"] == [], "the views as they are: the flag is not in them"
+
+
+async def test_the_openapi_document_offers_the_opt_out_on_every_read_of_the_views(
+    settings: Settings,
+) -> None:
+    async with app_clients() as start_client:
+        client = await start_client(settings)
+        paths = (await (await client.get("/openapi.json")).json())["paths"]
+    offered = {
+        path: param["schema"]
+        for path, operations in paths.items()
+        for param in operations.get("get", {}).get("parameters", [])
+        if param["name"] == "consistency"
+    }
+    env = "/v1/apps/{app}/envs/{env}"
+    views = {"/v1/apps", "/v1/apps/{app}", env, f"{env}/releases", "/v1/history", "/v1/dora"}
+    assert views | {"/v1/history/export", f"{env}/dora"} <= set(offered), sorted(offered)
+    assert all(s["enum"] == ["latest", "eventual"] for s in offered.values()), offered
