@@ -55,7 +55,10 @@ class OwnWrites(LogHead):
 
 class StoredHead(LogHead):
     """A shared PostgreSQL log, written by every API process: one query reads the head and
-    the views' stored position together (each an index lookup)."""
+    the views' stored position together (each an index lookup).
+
+    Reads that arrive together share it: a query sent after a read arrived gives a head as of
+    that read, so every read waiting when a query leaves boards it, and later ones the next."""
 
     def __init__(self, database: Database, dialect: Dialect, runner: ProjectionRunner) -> None:
         self.database = database
@@ -64,12 +67,34 @@ class StoredHead(LogHead):
             f"SELECT (SELECT max({dialect.position}) FROM {dialect.events}) AS head,"
             f" (SELECT position FROM {TRACKING} WHERE name = $1) AS views"
         )
+        self._boarding: asyncio.Future[Reached] | None = None  # the query not yet sent
+        self._flights: set[asyncio.Task[None]] = set()
 
     async def reached(self) -> Reached:
-        row = await self.database.fetchrow(self.statement, self.runner.views.name)
+        if self._boarding is None:
+            self._boarding = asyncio.get_running_loop().create_future()
+            self._boarding.add_done_callback(_retrieved)
+            flight = asyncio.create_task(self._fly(self._boarding))
+            self._flights.add(flight)
+            flight.add_done_callback(self._flights.discard)
+        return await asyncio.shield(self._boarding)
+
+    async def _fly(self, boarded: asyncio.Future[Reached]) -> None:
+        self._boarding = None  # the query leaves now: later reads take the next one
+        try:
+            row = await self.database.fetchrow(self.statement, self.runner.views.name)
+        except Exception as error:
+            boarded.set_exception(error)
+            return
         assert row is not None, "a query of two subqueries answers one row"
         stored = int(row["views"] or 0)
-        return Reached(int(row["head"] or 0), max(stored, self.runner.position))
+        boarded.set_result(Reached(int(row["head"] or 0), max(stored, self.runner.position)))
+
+
+def _retrieved(future: asyncio.Future[Reached]) -> None:
+    """A failed query whose readers all went away is not an unhandled error."""
+    if not future.cancelled():
+        future.exception()
 
 
 def log_head(

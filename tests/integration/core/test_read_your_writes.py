@@ -4,6 +4,7 @@ client's mistake (422 naming the head), a lag past LEDGER_READ_WAIT_SECONDS a 50
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from typing import Any
@@ -86,6 +87,24 @@ async def _one_round(ledger: Client, round: int) -> None:
     assert (newest["position"], newest["kind"]) == (rolled["position"], "rollback")
     [summary] = (await ledger.read(SHOP))["envs"]
     assert summary["position"] == rolled["position"]
+
+
+async def test_clients_reading_at_once_each_see_their_own_writes(settings: Settings) -> None:
+    async with app_clients() as start_client:
+        ledger = Client(await start_client(settings))
+        await ledger.write("POST", "/v1/apps", {"name": "shop"})
+
+        async def client(number: int) -> None:
+            env = f"{SHOP}/envs/env-{number}"
+            for round in range(ROUNDS // 2):
+                flag = await ledger.write("PUT", f"{env}/flags/beta", {"enabled": bool(round % 2)})
+                state, history = await asyncio.gather(
+                    ledger.read(env), ledger.read("/v1/history", env=f"env-{number}", limit="1")
+                )
+                assert state["flags"]["beta"]["enabled"] is bool(round % 2)
+                assert state["position"] == history["items"][0]["position"] == flag["position"]
+
+        await asyncio.gather(*(client(number) for number in range(8)))
 
 
 async def test_min_position_beyond_the_log_is_refused_naming_the_head(settings: Settings) -> None:
