@@ -19,6 +19,7 @@ from ledger.tokens import Tokens
 from ledger.webhooks.deliverer import Deliverer
 from ledger.webhooks.store import WebhookStore
 from ledger.writer import Writer
+from projections.head import LogHead, log_head
 from projections.runner import ProjectionRunner
 from projections.views import Views, open_views
 
@@ -36,6 +37,7 @@ class Ledger:
     tokens: Tokens
     audit: AuditLog
     webhooks: WebhookStore
+    head: LogHead  # what a read waits for: every write acknowledged before it began
     publisher: Publisher | None = None
     deliverer: Deliverer | None = None  # webhooks, in the roles that follow the log
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -101,6 +103,7 @@ async def open_ledger(settings: Settings, *, follow: bool = True) -> Ledger:
     audit = await open_audit(settings, views.database)
     webhooks = WebhookStore(views.database)
     await webhooks.create_table()
+    head = await asyncio.to_thread(log_head, store, writer, views.database, views.runner)
     ledger = Ledger(
         settings=settings,
         store=store,
@@ -109,6 +112,7 @@ async def open_ledger(settings: Settings, *, follow: bool = True) -> Ledger:
         tokens=tokens,
         audit=audit,
         webhooks=webhooks,
+        head=head,
     )
     if follow:
         _follow(ledger)

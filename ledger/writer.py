@@ -121,6 +121,7 @@ class Writer:
         self.snapshot_interval = snapshot_interval
         self.moment_interval = moment_interval
         self.listeners: list[Callable[[int], None]] = []
+        self.last_saved = 0  # the position of the newest event this writer saved
         self.metrics = WriterMetrics()
         self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
         self._cache: OrderedDict[UUID, Stream] = OrderedDict()
@@ -220,6 +221,7 @@ class Writer:
                 return
             self.metrics.batch_commands.observe(len(decided))
             self.metrics.events.inc(len(session.pending))
+            self.last_saved = max(self.last_saved, *positions.values())  # before any answer
         self._trim_cache()
         for pending, result in decided:
             self._answer(pending, result, positions)

@@ -68,7 +68,7 @@ class LedgerCollector(Collector):
         if ledger.views.replica is not None:
             yield CounterMetricFamily(
                 "ledger_replica_fallbacks",
-                "min_position reads the primary answered because the read replica was behind",
+                "reads the primary answered because the read replica was behind",
                 value=ledger.views.replica.fallbacks,
             )
 

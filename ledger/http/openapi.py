@@ -9,6 +9,7 @@ import msgspec
 
 from ledger import __version__
 from ledger.domain.names import FLAG_PATTERN, NAME_PATTERN
+from ledger.http.consistency import CONSISTENCY, LATEST
 from ledger.http.routes import Route
 from ledger.schemas import Problem
 from ledger.webhooks.store import ID_PATTERN as WEBHOOK_ID_PATTERN
@@ -79,13 +80,21 @@ PATH_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 """Path parameters as the handlers check them (the others are integers, see above)."""
 
+CONSISTENCY_PARAMETER = {
+    "description": "latest (the default): the read includes every write acknowledged before "
+    "it began, waiting up to LEDGER_READ_WAIT_SECONDS for the views (503 past that); "
+    "eventual: the views as they are now, without a wait (for dashboards and pollers)",
+    "schema": {"type": "string", "enum": list(CONSISTENCY), "default": LATEST},
+}
+
 
 def _param(name: str, where: str) -> dict[str, Any]:
     integer = name in INTEGER_PARAMETERS
     schema = {"type": "integer", "minimum": 0} if integer else {"type": "string"}
     if where == "path":
         schema = PATH_SCHEMAS.get(name, schema)
-    return {"name": name, "in": where, "required": where == "path", "schema": schema}
+    param = {"name": name, "in": where, "required": where == "path", "schema": schema}
+    return param | CONSISTENCY_PARAMETER if name == "consistency" else param
 
 
 def _body_schema(route: Route, components: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def _positive(request: web.Request, name: str) -> int:
 
 async def release_diff(request: web.Request) -> web.Response:
     """What changes from release a to release b (either order, across rollbacks too)."""
-    await caught_up(request)
+    await caught_up(request, from_views=False)
     app, env = names(request)
     a, b = (_version(request, side) for side in ("a", "b"))
     diff = await asyncio.to_thread(past.release_diff, request.app[STORE], app, env, a, b)
@@ -80,7 +80,7 @@ async def release_diff(request: web.Request) -> web.Response:
 
 async def environment_diff(request: web.Request) -> web.Response:
     """What differs from this environment now to ?against_env= now."""
-    await caught_up(request)
+    await caught_up(request, from_views=False)
     app, env = names(request)
     other = request.query.get("against_env", "")
     if not other:

@@ -15,7 +15,8 @@ from ledger.domain.errors import NotFound
 from ledger.domain.names import MAX_VERSION, environment_id, is_count
 from ledger.domain.secrets import fingerprint
 from ledger.follower import read_batch
-from ledger.http.keys import PRINCIPAL, SETTINGS, STORE, VIEWS
+from ledger.http.consistency import included, wants_latest
+from ledger.http.keys import PRINCIPAL, STORE, VIEWS
 from ledger.http.problems import Unprocessable
 from ledger.http.writes import json_response
 from ledger.jetstream.messages import messages_of
@@ -56,19 +57,15 @@ def int_param(request: web.Request, name: str, default: int | None = None) -> in
     return int(raw)
 
 
-async def caught_up(request: web.Request) -> Queries:
-    """Honour ?min_position=P: wait (bounded) until the views include position P. Returns
-    the queries to answer with: the read replica's, or the primary's while the replica is
-    behind P."""
-    wanted = int_param(request, "min_position")
-    views = request.app[VIEWS]
-    if wanted is None:
-        return await views.queries_for()
-    if not await views.runner.wait_for(wanted, request.app[SETTINGS].read_wait_seconds):
-        raise web.HTTPServiceUnavailable(
-            reason="Views behind", text=f"the views have not reached position {wanted} yet"
-        )
-    return await views.queries_for(wanted)
+async def caught_up(request: web.Request, *, from_views: bool = True) -> Queries:
+    """Wait (bounded) until the views include what the read must (``ledger.http.consistency``)
+    and return the queries to answer with: the read replica's when it has it too, else the
+    primary's. A read answered from the event store (``from_views=False``) waits only for
+    ``?min_position=``: the store holds every acknowledged write already."""
+    asked = int_param(request, "min_position")
+    latest = from_views and wants_latest(request)
+    wanted = await included(request, asked, latest=latest)
+    return await request.app[VIEWS].queries_for(wanted)
 
 
 async def list_apps(request: web.Request) -> web.Response:

@@ -29,6 +29,8 @@ class Route(Struct, frozen=True, kw_only=True):
 
 # The history filters, shared by the history page and its export.
 _FILTERS = ("app", "env", "kind", "actor", "actor_kind", "via", "correlation_id", "since")
+# What a read of the views includes: ?min_position=, and the log's head unless eventual.
+_WAIT = ("min_position", "consistency")
 
 
 def all_routes() -> list[Route]:
@@ -100,28 +102,31 @@ def _read_routes() -> list[Route]:
     from ledger.http import reads
     from ledger.schemas import AppList, AppView, HistoryPage, ReleaseList, ReleaseView, StateView
 
-    wait = ("min_position",)
     env = "/v1/apps/{app}/envs/{env}"
-    history_query = (*_FILTERS, "until", "q", "limit", "cursor", "after", "min_position")
+    history_query = (*_FILTERS, "until", "q", "limit", "cursor", "after", *_WAIT)
     return [
-        _get("/v1/apps", reads.list_apps, AppList, "List apps", query=wait),
-        _get("/v1/apps/{app}", reads.get_app, AppView, "An app and its environments", query=wait),
+        _get("/v1/apps", reads.list_apps, AppList, "List apps", query=_WAIT),
+        _get("/v1/apps/{app}", reads.get_app, AppView, "An app and its environments", query=_WAIT),
         _get(
             env,
             reads.get_state,
             StateView,
             "State of an environment: now, or as it was ?at= a time, ?release=, ?position=",
-            query=("at", "release", "position", *wait),
+            query=("at", "release", "position", *_WAIT),
         ),
         _get(
             f"{env}/releases",
             reads.list_releases,
             ReleaseList,
             "Releases, newest first",
-            query=wait,
+            query=_WAIT,
         ),
         _get(
-            f"{env}/releases/{{version}}", reads.get_release, ReleaseView, "One release", query=wait
+            f"{env}/releases/{{version}}",
+            reads.get_release,
+            ReleaseView,
+            "One release",
+            query=_WAIT,
         ),
         _get(
             "/v1/history",
@@ -195,7 +200,7 @@ def _insight_routes() -> list[Route]:
     from ledger.schemas import DiffView, DoraView, HistoryItem
 
     env = "/v1/apps/{app}/envs/{env}"
-    window = ("days", "until", "include_config", "min_position")
+    window = ("days", "until", "include_config", *_WAIT)
 
     return [
         _get(
@@ -217,7 +222,7 @@ def _insight_routes() -> list[Route]:
             exports.export_history,
             HistoryItem,
             "The filtered history, oldest first, streamed as NDJSON (or ?format=csv)",
-            query=("format", *_FILTERS, "until", "q", "after", "min_position"),
+            query=("format", *_FILTERS, "until", "q", "after", *_WAIT),
             content_type="application/x-ndjson",
         ),
         _get(f"{env}/dora", dora.environment_dora, DoraView, "DORA metrics", query=window),

@@ -5,8 +5,8 @@ within LEDGER_SHUTDOWN_TIMEOUT_SECONDS. Every write it acknowledged is in the lo
 from __future__ import annotations
 
 import contextlib
-import http.client
 import signal
+import socket
 import threading
 import time
 import urllib.request
@@ -71,9 +71,13 @@ def test_sigterm_under_load_answers_what_is_in_flight_and_exits_0_in_time(
     assert missing == [], f"acknowledged but not in the log: {missing}"
 
 
-def _read_forever(url: str) -> None:
-    with contextlib.suppress(OSError, http.client.HTTPException):  # cut off at the exit
-        urllib.request.urlopen(f"{url}/v1/history?min_position={10**9}", timeout=30).close()
+def _write_forever(url: str) -> None:
+    """A write whose body never arrives in full: its handler waits for the rest."""
+    head = b"POST /v1/apps HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\n"
+    port = int(url.rsplit(":", 1)[1])
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 30) as conn:
+        conn.sendall(head + b"Content-Length: 100\r\n\r\n{")
+        conn.recv(1)  # until the server answers or cuts the connection off at the exit
 
 
 def test_a_request_that_outlasts_the_timeout_does_not_hold_the_exit_up(
@@ -81,11 +85,11 @@ def test_a_request_that_outlasts_the_timeout_does_not_hold_the_exit_up(
 ) -> None:
     env = server_env | {
         "LEDGER_SHUTDOWN_TIMEOUT_SECONDS": "2",
-        "LEDGER_READ_WAIT_SECONDS": "60",  # a read that waits for a position never written
+        "LEDGER_BODY_TIMEOUT_SECONDS": "60",  # a write that waits for its body that long
     }
     server = LedgerServer(env, tmp_path).start()
     try:
-        waiting = threading.Thread(target=_read_forever, args=(server.url,), daemon=True)
+        waiting = threading.Thread(target=_write_forever, args=(server.url,), daemon=True)
         waiting.start()
         time.sleep(0.5)
         assert server.process is not None
@@ -96,5 +100,5 @@ def test_a_request_that_outlasts_the_timeout_does_not_hold_the_exit_up(
     finally:
         server.stop()
     assert code == 0, server.log()
-    # the read alone would hold the exit up for 60 s; the margin is for a busy machine
+    # the write alone would hold the exit up for 60 s; the margin is for a busy machine
     assert took < 2 + 8, f"took {took:.1f}s to exit\n{server.log()}"
