@@ -17,6 +17,7 @@ from ledger.domain.model import Environment
 from ledger.domain.policy import Rules
 from ledger.follower import Batch, LogFollower
 from ledger.ownership import Ownership
+from projections.database import TRANSIENT
 from projections.projectors import EnvKey, ViewChanges
 from projections.provenance import states_needed
 from projections.store import PositionConflict, ViewStore
@@ -56,6 +57,7 @@ class ProjectionRunner(LogFollower):
         self._rebuilt: set[EnvKey] | None = None  # during a rebuild: the states written so far
         self._batch_lock = asyncio.Lock()
         self._advanced = asyncio.Condition()
+        self.failed = 0  # events passed over since the process started (a metric)
 
     async def load_position(self) -> int:
         self._cache.clear()
@@ -146,22 +148,46 @@ class ProjectionRunner(LogFollower):
         return total
 
     async def handle(self, batch: Batch) -> int:
-        start = self.position
-        states = await self._states_for([event for _, event in batch])
-        changes = ViewChanges(states, self.rules)
-        for position, event in batch:
-            changes.apply(event, position)
-        end = batch[-1][0]
         try:
-            await self.views.write(changes, start, end)
+            try:
+                return await self._project(batch)
+            except TRANSIENT:
+                raise
+            except Exception as error:
+                if len(batch) == 1:
+                    return await self._pass_over(*batch[0], error)
+                log.warning("a batch failed (%s); projecting its events one by one", error)
+            for item in batch:
+                if (reached := await self.handle([item])) != item[0]:
+                    return reached  # another runner moved the views on
+            return self.position
         except PositionConflict:
             log.warning("another runner moved the views on; resuming from its position")
             return await self.load_position()
+
+    async def _project(self, batch: Batch) -> int:
+        """Apply the batch's events and write their changes with the new position."""
+        start = self.position
+        states = await self._states_for([event for _, event in batch])
+        changes = ViewChanges(states, self.rules)
+        end = batch[-1][0]
+        try:
+            for position, event in batch:
+                changes.apply(event, position)
+            await self.views.write(changes, start, end)
         except BaseException:
             self._forget(states)
             raise
         await self._advance(end, changes.states)
         return end
+
+    async def _pass_over(self, position: int, event: LedgerEvent, error: Exception) -> int:
+        """Record the event as a projection failure and move past it (its rows stay unwritten)."""
+        log.error("cannot project the event at position %d: %s", position, error)
+        await self.views.pass_over(self.position, position, str(event.event_id), error)
+        self.failed += 1
+        await self._advance(position, {})
+        return position
 
     async def _states_for(self, events: list[LedgerEvent]) -> dict[EnvKey, Environment]:
         """The projected state of each environment the events touch, and of those their
