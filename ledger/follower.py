@@ -66,6 +66,7 @@ class LogFollower(ABC):
         self.position = 0
         self.owner = False  # False while another process is the active owner
         self.failing: str | None = None  # the last error, while retrying
+        self.failed = 0  # events passed over (recorded as failures) since the process started
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False

@@ -57,7 +57,6 @@ class ProjectionRunner(LogFollower):
         self._rebuilt: set[EnvKey] | None = None  # during a rebuild: the states written so far
         self._batch_lock = asyncio.Lock()
         self._advanced = asyncio.Condition()
-        self.failed = 0  # events passed over since the process started (a metric)
 
     async def load_position(self) -> int:
         self._cache.clear()

@@ -1,4 +1,5 @@
-"""Maintenance of the read models: rebuild them from the event log."""
+"""Maintenance of the read models: rebuild them from the event log, list and retry the events
+a follower could not handle."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ledger.cli.serve import settings_from_env
 from ledger.settings import Settings
+from projections.failures import Failure
 
 
 @click.group()
@@ -22,15 +24,76 @@ def rebuild() -> None:
     """Rebuild every view from the event log, with a progress bar.
 
     Opens the store named by the same environment variables as `ledger serve`
-    (LEDGER_DATABASE_URL, else LEDGER_DATA_DIR). Run it while the server is stopped.
+    (LEDGER_DATABASE_URL, else LEDGER_DATA_DIR). Run it while the server is stopped. An event
+    that cannot be projected is recorded as a failure and passed over (see `failures`).
     """
-    count = asyncio.run(_rebuild(settings_from_env()))
+    count, failed = asyncio.run(_rebuild(settings_from_env()))
     click.echo(f"rebuilt the projections from {count} events")
+    _report(failed)
 
 
-async def _rebuild(settings: Settings) -> int:
+@projections.command()
+def failures() -> None:
+    """List the events a follower could not handle and passed over: position, follower,
+    event id, when, and the error (tab-separated, oldest position first)."""
+    for failure in asyncio.run(_failures(settings_from_env())):
+        event_id = failure.event_id or "-"
+        line = (failure.position, failure.follower, event_id, failure.failed_at, failure.error)
+        click.echo("\t".join(str(value) for value in line))
+
+
+@projections.command()
+@click.argument("positions", nargs=-1, type=click.IntRange(min=1))
+def retry(positions: tuple[int, ...]) -> None:
+    """Project again the events passed over (those at POSITIONS, or all), after a fix.
+
+    An event changes the state every later event was projected on, so it cannot be applied
+    out of order: a retry rebuilds the views from the log (run it while the server is stopped).
+    The events that project now lose their failure record; those that still fail keep it.
+    """
+    settings = settings_from_env()
+    recorded = {f.position for f in asyncio.run(_failures(settings, "projections"))}
+    if unknown := sorted(set(positions) - recorded):
+        raise click.ClickException(f"no projection failure at position(s) {_listed(unknown)}")
+    if not recorded:
+        click.echo("no projection failures to retry")
+        return
+    count, failed = asyncio.run(_rebuild(settings))
+    still = {f.position for f in failed}
+    fixed = sorted(recorded - still)
+    click.echo(f"rebuilt the projections from {count} events; projected {_listed(fixed)}")
+    _report(failed)
+
+
+def _report(failed: list[Failure]) -> None:
+    if failed:
+        click.echo(
+            f"{len(failed)} event(s) could not be projected, at position(s) "
+            f"{_listed([f.position for f in failed])}: see `ledger projections failures`"
+        )
+
+
+def _listed(positions: list[int]) -> str:
+    return ", ".join(str(p) for p in positions) or "none"
+
+
+async def _failures(settings: Settings, follower: str | None = None) -> list[Failure]:
+    from projections.failures import failures as recorded
+    from projections.store import ViewStore
+    from projections.views import open_database
+
+    database = await open_database(settings)
+    try:
+        await ViewStore(database).create_tables()
+        return await recorded(database, follower)
+    finally:
+        await database.close()
+
+
+async def _rebuild(settings: Settings) -> tuple[int, list[Failure]]:
     from ledger.application import LedgerStore
     from projections import open_views
+    from projections.failures import failures as recorded
 
     store = LedgerStore(settings)
     try:
@@ -42,7 +105,8 @@ async def _rebuild(settings: Settings) -> int:
                 def advance(done: int, total: int) -> None:
                     progress.update(task, completed=done, total=total or None)
 
-                return await views.runner.rebuild(advance)
+                count = await views.runner.rebuild(advance)
+            return count, await recorded(views.database, views.runner.name)
         finally:
             await views.close()
     finally:

@@ -73,6 +73,7 @@ class Deliverer:
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.owner = False  # whether this process delivers (one owner across all workers)
         self.positions: dict[str, int] = {}  # the position each delivering webhook reached
+        self.failed = 0  # items passed over (recorded as failures) since the process started
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
