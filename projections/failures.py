@@ -43,6 +43,25 @@ async def record(
     await conn.execute(sql.RECORD_FAILURE, follower, position, event_id, describe(error), failed_at)
 
 
+async def pass_over(
+    database: Database,
+    tracking: str,
+    follower: str,
+    positions: tuple[int, int],
+    event_id: str | None,
+    error: BaseException,
+) -> bool:
+    """Move the position tracked as ``tracking`` from start past the event at position and
+    record the event as ``follower``'s failure, in one transaction; False (and nothing done)
+    when the position was no longer start."""
+    start, position = positions
+    async with database.transaction() as conn:
+        if await conn.execute(sql.ADVANCE_POSITION, tracking, position, start) != 1:
+            return False
+        await record(conn, follower, position, event_id, error)
+    return True
+
+
 async def failures(database: Database, follower: str | None = None) -> list[Failure]:
     """The failures recorded (of one follower, or of all), by follower and position."""
     rows = await database.fetch(sql.SELECT_FAILURES)

@@ -15,9 +15,8 @@ from ledger.application import LedgerStore
 from ledger.domain.events import ENVIRONMENT_EVENTS, LedgerEvent
 from ledger.domain.model import Environment
 from ledger.domain.policy import Rules
-from ledger.follower import Batch, LogFollower
+from ledger.follower import Batch, IsolatingFollower
 from ledger.ownership import Ownership
-from projections.database import TRANSIENT
 from projections.projectors import EnvKey, ViewChanges
 from projections.provenance import states_needed
 from projections.store import PositionConflict, ViewStore
@@ -31,7 +30,7 @@ WATCH_SECONDS = 0.05
 Progress = Callable[[int, int], None]
 
 
-class ProjectionRunner(LogFollower):
+class ProjectionRunner(IsolatingFollower):
     """Applies every event of the log to the views exactly once, in order."""
 
     name = "projections"
@@ -146,23 +145,15 @@ class ProjectionRunner(LogFollower):
             reading.cancel()
         return total
 
-    async def handle(self, batch: Batch) -> int:
+    async def handle_batch(self, batch: Batch) -> int:
         try:
-            try:
-                return await self._project(batch)
-            except TRANSIENT:
-                raise
-            except Exception as error:
-                if len(batch) == 1:
-                    return await self._pass_over(*batch[0], error)
-                log.warning("a batch failed (%s); projecting its events one by one", error)
-            for item in batch:
-                if (reached := await self.handle([item])) != item[0]:
-                    return reached  # another runner moved the views on
-            return self.position
+            return await self._project(batch)
         except PositionConflict:
-            log.warning("another runner moved the views on; resuming from its position")
-            return await self.load_position()
+            return await self._resume()
+
+    async def _resume(self) -> int:
+        log.warning("another runner moved the views on; resuming from its position")
+        return await self.load_position()
 
     async def _project(self, batch: Batch) -> int:
         """Apply the batch's events and write their changes with the new position."""
@@ -180,11 +171,12 @@ class ProjectionRunner(LogFollower):
         await self._advance(end, changes.states)
         return end
 
-    async def _pass_over(self, position: int, event: LedgerEvent, error: Exception) -> int:
+    async def pass_over(self, position: int, event: LedgerEvent, error: Exception) -> int:
         """Record the event as a projection failure and move past it (its rows stay unwritten)."""
-        log.error("cannot project the event at position %d: %s", position, error)
-        await self.views.pass_over(self.position, position, str(event.event_id), error)
-        self.failed += 1
+        try:
+            await self.views.pass_over(self.position, position, str(event.event_id), error)
+        except PositionConflict:
+            return await self._resume()
         await self._advance(position, {})
         return position
 

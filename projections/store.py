@@ -99,10 +99,11 @@ class ViewStore:
     ) -> None:
         """Record that the event at ``position`` could not be projected and move the position
         from start past it, atomically (its views stay as they were)."""
-        async with self.database.transaction() as conn:
-            if await conn.execute(sql.ADVANCE_POSITION, self.name, position, start) != 1:
-                raise PositionConflict(f"the views are no longer at position {start}")
-            await failures.record(conn, FOLLOWER, position, event_id, error)
+        positions = (start, position)
+        if not await failures.pass_over(
+            self.database, self.name, FOLLOWER, positions, event_id, error
+        ):
+            raise PositionConflict(f"the views are no longer at position {start}")
 
     async def clear(self) -> None:
         """Empty every view and reset the position to 0 (before a rebuild)."""
