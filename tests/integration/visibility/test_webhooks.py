@@ -257,3 +257,22 @@ async def test_a_deleted_webhook_stops_delivering(ledger, receiver) -> None:
     await ledger.flag("f2", True)
     await asyncio.sleep(1)
     assert positions(receiver.received) == [first]
+
+
+async def test_an_item_the_receiver_refuses_as_too_large_is_recorded_and_passed_over(
+    ledger, receiver
+) -> None:
+    fast(ledger)
+    await ledger.create_app()
+    hook = await add_webhook(ledger, receiver.url)
+    receiver.answers = [413]
+    refused, after = await ledger.flag("f1", True), await ledger.flag("f2", True)
+    assert positions(await receiver.until(1)) == [after]
+    await until_state(ledger, hook["id"], "active", after)
+    status, ready = await ledger.request("GET", "/readyz")
+    assert status == 503 and ready["failed"] == {f"webhook {hook['id']}": [refused]}
+    assert ledger.deliverer.failed == 1
+    status, _ = await ledger.request("DELETE", f"/v1/webhooks/{hook['id']}")
+    assert status == 204
+    status, ready = await ledger.request("GET", "/readyz")
+    assert status == 200, ready
