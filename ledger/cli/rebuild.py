@@ -4,6 +4,7 @@ a follower could not handle."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import click
 from rich.console import Console
@@ -45,24 +46,53 @@ def failures() -> None:
 @projections.command()
 @click.argument("positions", nargs=-1, type=click.IntRange(min=1))
 def retry(positions: tuple[int, ...]) -> None:
-    """Project again the events passed over (those at POSITIONS, or all), after a fix.
+    """Handle again the events passed over (those at POSITIONS, or all), after a fix.
 
-    An event changes the state every later event was projected on, so it cannot be applied
-    out of order: a retry rebuilds the views from the log (run it while the server is stopped).
-    The events that project now lose their failure record; those that still fail keep it.
+    Projections: an event changes the state every later event was projected on, so it is never
+    applied out of order: the views are rebuilt from the log (stop the server first). NATS
+    publisher and webhooks: the event is sent again, alone (after the later ones). A failure
+    that goes through now loses its record; exits 1 when some still fail.
     """
-    settings = settings_from_env()
-    recorded = {f.position for f in asyncio.run(_failures(settings, "projections"))}
-    if unknown := sorted(set(positions) - recorded):
-        raise click.ClickException(f"no projection failure at position(s) {_listed(unknown)}")
-    if not recorded:
-        click.echo("no projection failures to retry")
-        return
-    count, failed = asyncio.run(_rebuild(settings))
-    still = {f.position for f in failed}
-    fixed = sorted(recorded - still)
-    click.echo(f"rebuilt the projections from {count} events; projected {_listed(fixed)}")
-    _report(failed)
+    still = asyncio.run(_retry(settings_from_env(), set(positions)))
+    if still:
+        raise click.ClickException(f"{still} still failing: see `ledger projections failures`")
+
+
+async def _retry(settings: Settings, positions: set[int]) -> int:
+    """Retry the failures at ``positions`` (all when empty); return how many still fail."""
+    from ledger.application import LedgerStore
+    from ledger.resend import resend
+    from projections import open_views
+    from projections.failures import failures as recorded
+
+    store = LedgerStore(settings)
+    try:
+        views = await open_views(settings, store)
+        try:
+            found = await recorded(views.database)
+            if unknown := sorted(positions - {f.position for f in found}):
+                raise click.ClickException(f"no failure recorded at position(s) {_listed(unknown)}")
+            chosen = [f for f in found if not positions or f.position in positions]
+            still = 0
+            if mine := {f.position for f in chosen if f.follower == views.runner.name}:
+                with _progress() as progress:
+                    await views.runner.rebuild(_advancing(progress))
+                failed = await recorded(views.database, views.runner.name)
+                fixed = sorted(mine - {f.position for f in failed})
+                click.echo(f"rebuilt the projections; projected now: {_listed(fixed)}")
+                _report(failed)
+                still += len(failed)
+            for failure in chosen:
+                if failure.follower != views.runner.name:
+                    problem = await resend(settings, store, views, failure)
+                    said = "sent again" if problem is None else f"still failing: {problem}"
+                    click.echo(f"{failure.position}\t{failure.follower}\t{said}")
+                    still += problem is not None
+            return still
+        finally:
+            await views.close()
+    finally:
+        store.close()
 
 
 def _report(failed: list[Failure]) -> None:
@@ -100,17 +130,21 @@ async def _rebuild(settings: Settings) -> tuple[int, list[Failure]]:
         views = await open_views(settings, store)
         try:
             with _progress() as progress:
-                task = progress.add_task("rebuild", total=None)
-
-                def advance(done: int, total: int) -> None:
-                    progress.update(task, completed=done, total=total or None)
-
-                count = await views.runner.rebuild(advance)
+                count = await views.runner.rebuild(_advancing(progress))
             return count, await recorded(views.database, views.runner.name)
         finally:
             await views.close()
     finally:
         store.close()
+
+
+def _advancing(progress: Progress) -> Callable[[int, int], None]:
+    task = progress.add_task("rebuild", total=None)
+
+    def advance(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total or None)
+
+    return advance
 
 
 def _progress() -> Progress:

@@ -226,6 +226,20 @@ class Deliverer:
             await asyncio.sleep(delay)
             delay = min(delay * 2, longest)
 
+    async def send_once(self, hook: Webhook, item: HistoryItem) -> str | None:
+        """POST the item once, alone (a retry of one passed over): None when the receiver
+        took it, else what went wrong."""
+        self._session = aiohttp.ClientSession()
+        try:
+            body, content_type = await self._body(hook, item)
+            headers = delivery_headers(hook.secret, body, item.position, hook.id, content_type)
+            return await self._post(hook.url, body, headers)
+        except (Undeliverable, ValueError, TypeError) as error:
+            return str(error)
+        finally:
+            await self._session.close()
+            self._session = None
+
     async def _body(self, hook: Webhook, item: HistoryItem) -> tuple[bytes, str]:
         if hook.format == "slack":
             return msgspec.json.encode(slack_message(item, self.base_url)), "application/json"

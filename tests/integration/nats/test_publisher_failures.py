@@ -4,13 +4,16 @@ is still waited out (see test_publisher_delivery)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
 from ledger.bootstrap import open_ledger
+from ledger.cli.main import cli as ledger_cli
 from ledger.domain import commands as c
 from ledger.settings import Settings
 from projections.failures import failures
@@ -63,3 +66,21 @@ async def test_an_event_nats_refuses_is_recorded_and_the_others_are_published(
     events = await _published(small_nats.url)
     _check_exactly_once_in_order(events, head)
     assert refused not in [e["ledgerposition"] for e in events] and len(events) == 1 + 5
+
+    small_nats.stop()  # the fix: NATS takes larger messages
+    small_nats.max_payload = None
+    small_nats.start()
+    retried = await asyncio.to_thread(retry_cli, settings)
+    assert retried.exit_code == 0, retried.output
+    assert f"{refused}\tnats-publisher\tsent again" in retried.stdout
+    republished = [e["ledgerposition"] for e in await _published(small_nats.url)]
+    assert republished[-1] == refused  # late: after the events that followed it
+
+
+def retry_cli(settings: Settings) -> Result:
+    env = {
+        "LEDGER_DATA_DIR": str(settings.data_dir),
+        "LEDGER_DATABASE_URL": settings.database_url,
+        "LEDGER_NATS_URL": settings.nats_url,
+    }
+    return CliRunner().invoke(ledger_cli, ["projections", "retry"], env=env)

@@ -65,7 +65,7 @@ def test_failures_are_listed_and_a_retry_after_the_fix_projects_them(
     asyncio.run(on_views_database(settings, refuse=False))
     retried = projections_cli(settings, "retry", str(refused))
     assert retried.exit_code == 0, retried.output
-    assert f"projected {refused}" in retried.stdout
+    assert f"projected now: {refused}" in retried.stdout
     assert projections_cli(settings, "failures").stdout == ""
 
 
