@@ -181,12 +181,17 @@ class IsolatingFollower(LogFollower):
             if not self.permanent(error):
                 raise
             if len(batch) == 1:
-                log.error("%s passes over position %d: %s", self.name, batch[0][0], error)
-                self.failed += 1
-                return await self.pass_over(*batch[0], error)
+                return await self._pass_over(*batch[0], error)
             log.warning("%s: a batch failed (%s); handling its events one by one", self.name, error)
         for position, event in batch:
             self.position = await self.handle([(position, event)])
             if self.position != position:  # another process moved the position on
                 break
         return self.position
+
+    async def _pass_over(self, position: int, event: LedgerEvent, error: Exception) -> int:
+        log.error("%s passes over position %d: %s", self.name, position, error)
+        reached = await self.pass_over(position, event, error)
+        if reached == position:
+            self.failed += 1
+        return reached

@@ -1,7 +1,9 @@
 """The projection runner: follows the notification log and keeps the views up to date.
 
 Each batch's view changes are written with the new position in one transaction, so a crash
-never skips or repeats an event: a new runner resumes from the stored position.
+never skips or repeats an event: a new runner resumes from the stored position. An event whose
+changes cannot be applied or written is recorded as a failure with the position past it, in one
+transaction too (projections.failures), and the runner goes on with the next one.
 """
 
 from __future__ import annotations
