@@ -73,6 +73,8 @@ async def _retry(settings: Settings, positions: set[int]) -> int:
             if unknown := sorted(positions - {f.position for f in found}):
                 raise click.ClickException(f"no failure recorded at position(s) {_listed(unknown)}")
             chosen = [f for f in found if not positions or f.position in positions]
+            if not chosen:
+                click.echo("no failures to retry")
             still = 0
             if mine := {f.position for f in chosen if f.follower == views.runner.name}:
                 with _progress() as progress:
