@@ -66,6 +66,7 @@ class LogFollower(ABC):
         self.position = 0
         self.owner = False  # False while another process is the active owner
         self.failing: str | None = None  # the last error, while retrying
+        self.failed = 0  # events passed over (recorded as failures) since the process started
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -151,3 +152,46 @@ class LogFollower(ABC):
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._wakeup.wait()
+
+
+class IsolatingFollower(LogFollower):
+    """A follower that one bad event never stops: when a batch fails for a reason of its own
+    (not a transient one, see ``permanent``), it handles the batch's events one by one, records
+    the one that fails as this follower's failure, passes it over and goes on."""
+
+    @abstractmethod
+    async def handle_batch(self, batch: Batch) -> int:
+        """Handle one batch, store the new position once it is done, and return it."""
+
+    @abstractmethod
+    async def pass_over(self, position: int, event: LedgerEvent, error: Exception) -> int:
+        """Record the event as a failure and store the position past it, atomically; return
+        the position this follower is at now."""
+
+    def permanent(self, error: Exception) -> bool:
+        """Whether the error belongs to the events handled (else it is retried, never recorded)."""
+        from projections.database import TRANSIENT  # here: projections imports this module
+
+        return not isinstance(error, TRANSIENT)
+
+    async def handle(self, batch: Batch) -> int:
+        try:
+            return await self.handle_batch(batch)
+        except Exception as error:
+            if not self.permanent(error):
+                raise
+            if len(batch) == 1:
+                return await self._pass_over(*batch[0], error)
+            log.warning("%s: a batch failed (%s); handling its events one by one", self.name, error)
+        for position, event in batch:
+            self.position = await self.handle([(position, event)])
+            if self.position != position:  # another process moved the position on
+                break
+        return self.position
+
+    async def _pass_over(self, position: int, event: LedgerEvent, error: Exception) -> int:
+        log.error("%s passes over position %d: %s", self.name, position, error)
+        reached = await self.pass_over(position, event, error)
+        if reached == position:
+            self.failed += 1
+        return reached

@@ -43,6 +43,31 @@ class TargetNotEmpty(Exception):
     """The target database already holds a ledger (or part of one)."""
 
 
+class MigrationFailed(Exception):
+    """The move failed midway; the target database was put back as it was."""
+
+
+class Refused(Exception):
+    """The target refused something of the source (e.g. text PostgreSQL cannot hold)."""
+
+
+SYSTEM = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
+OBJECTS_OF = f"""
+    SELECT CASE c.relkind WHEN 'c' THEN 'TYPE' ELSE 'TABLE' END AS kind,
+        c.oid::regclass::text AS name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'c') AND {SYSTEM}
+    UNION ALL
+    SELECT 'FUNCTION', p.oid::regprocedure::text FROM pg_proc p
+    JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {SYSTEM}
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+    UNION ALL
+    SELECT 'EXTENSION', quote_ident(extname) FROM pg_extension"""
+"""What a move may create in the target: its tables, types, functions and extensions."""
+DROP_ORDER = ("EXTENSION", "FUNCTION", "TABLE", "TYPE")
+Objects = set[tuple[str, str]]
+
+
 def migrate_store(settings: Settings, target_url: str, progress: Progress | None = None) -> int:
     """Move the embedded ledger of ``settings`` into the empty PostgreSQL database at
     ``target_url``; returns the number of events moved. Run it with the server stopped."""
@@ -53,12 +78,25 @@ def migrate_store(settings: Settings, target_url: str, progress: Progress | None
     target_settings = msgspec.structs.replace(
         settings, database_url=target_url, read_database_url=None
     )
-    source, target = LedgerStore(settings), LedgerStore(target_settings)
+    before = asyncio.run(_objects(target_url))
     try:
-        return asyncio.run(_migrate(source, target, target_settings, progress or _quiet))
-    finally:
-        target.close()
-        source.close()
+        source, target = LedgerStore(settings), LedgerStore(target_settings)
+        try:
+            return asyncio.run(_migrate(source, target, target_settings, progress or _quiet))
+        finally:
+            target.close()
+            source.close()
+    except TargetNotEmpty:
+        asyncio.run(_put_back(target_url, before))
+        raise
+    except Exception as error:
+        asyncio.run(_put_back(target_url, before))
+        said = str(error) if isinstance(error, Refused) else f"{type(error).__name__}: {error}"
+        what = " ".join(said.split())
+        raise MigrationFailed(
+            f"migrate-store failed and left the target database as it was: {what}. "
+            "Fix the cause, then run `ledger migrate-store` again."
+        ) from error
 
 
 async def _migrate(
@@ -173,7 +211,40 @@ async def _copy_tables(old: Database, new: Database) -> None:
                 columns = list(rows[0])
                 marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
                 statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-                await conn.executemany(statement, [[r[c] for c in columns] for r in rows])
+                try:
+                    await conn.executemany(statement, [[r[c] for c in columns] for r in rows])
+                except Exception as error:
+                    raise Refused(f"PostgreSQL refused a row of {table}: {error}") from error
+
+
+async def _objects(url: str) -> tuple[Objects, list[str]]:
+    """The objects of a PostgreSQL database, and which of its tables are empty."""
+    database = await PostgresDatabase.open(url, max_size=1)
+    try:
+        found = {(row["kind"], row["name"]) for row in await database.fetch(OBJECTS_OF)}
+        empty = []
+        for kind, name in sorted(found):
+            if kind == "TABLE" and not await database.fetchrow(f"SELECT 1 FROM {name} LIMIT 1"):
+                empty.append(name)
+        return found, empty
+    finally:
+        await database.close()
+
+
+async def _put_back(url: str, before: tuple[Objects, list[str]]) -> None:
+    """Drop what the move created and empty again the tables that were empty before it."""
+    objects, empty = before
+    database = await PostgresDatabase.open(url, max_size=1)
+    try:
+        async with database.transaction() as conn:
+            created = {(r["kind"], r["name"]) for r in await conn.fetch(OBJECTS_OF)} - objects
+            for kind in DROP_ORDER:
+                for name in sorted(n for k, n in created if k == kind):
+                    await conn.execute(f"DROP {kind} IF EXISTS {name} CASCADE")
+            if empty:
+                await conn.execute(f"TRUNCATE {', '.join(empty)}")
+    finally:
+        await database.close()
 
 
 def _quiet(_step: str, _done: int, _total: int) -> None:

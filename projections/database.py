@@ -32,6 +32,9 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 """Errors of the views' database that mean "not reachable now": retry soon (the asyncpg pool
 connects again on its next acquire)."""
+TRANSIENT: tuple[type[Exception], ...] = (*UNAVAILABLE, sqlite3.OperationalError, OSError)
+"""Errors that say nothing of the event being handled (the database is away, locked or out of
+space): a follower retries the same event, never passes it over."""
 
 
 class Connection(Protocol):

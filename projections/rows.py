@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -20,6 +21,21 @@ _data = msgspec.json.Decoder(dict[str, Any])
 _release = msgspec.json.Decoder(ReleaseView)
 _environment = msgspec.json.Decoder(Environment)
 S = TypeVar("S", bound=msgspec.Struct)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def storable(text: str) -> str:
+    """The text as both databases can store it: NUL and lone surrogates, which PostgreSQL
+    refuses (and older versions accepted in events), become U+FFFD."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return _UNSTORABLE.sub(REPLACEMENT, text)
+
+
+def storable_rows(rows: Iterable[Sequence[object]]) -> list[tuple[object, ...]]:
+    """The rows with each text value made storable."""
+    return [tuple(storable(v) if isinstance(v, str) else v for v in row) for row in rows]
 
 
 def timestamp(moment: datetime) -> str:
@@ -36,7 +52,27 @@ def instant(text: str) -> datetime:
 
 
 def _json(value: object) -> str:
-    return msgspec.json.encode(value).decode()
+    """JSON text as both databases store it (see ``storable``: JSON's own escape of NUL,
+    \\u0000, would stop a jsonb cast, and a lone surrogate cannot be encoded at all)."""
+    try:
+        encoded = msgspec.json.encode(value)
+    except UnicodeEncodeError:
+        encoded = msgspec.json.encode(_storable_values(value))
+    if b"\\u0000" in encoded:
+        encoded = msgspec.json.encode(_storable_values(value))
+    return encoded.decode()
+
+
+def _storable_values(value: object) -> object:
+    """The value as plain data with each text made storable (for the rare value that needs it)."""
+    plain = msgspec.to_builtins(value)
+    if isinstance(plain, str):
+        return storable(plain)
+    if isinstance(plain, dict):
+        return {storable(k): _storable_values(v) for k, v in plain.items()}
+    if isinstance(plain, list):
+        return [_storable_values(v) for v in plain]
+    return plain
 
 
 def app_row(app: AppView, position: int) -> tuple[object, ...]:

@@ -1,7 +1,9 @@
 """The projection runner: follows the notification log and keeps the views up to date.
 
 Each batch's view changes are written with the new position in one transaction, so a crash
-never skips or repeats an event: a new runner resumes from the stored position.
+never skips or repeats an event: a new runner resumes from the stored position. An event whose
+changes cannot be applied or written is recorded as a failure with the position past it, in one
+transaction too (projections.failures), and the runner goes on with the next one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from ledger.application import LedgerStore
 from ledger.domain.events import ENVIRONMENT_EVENTS, LedgerEvent
 from ledger.domain.model import Environment
 from ledger.domain.policy import Rules
-from ledger.follower import Batch, LogFollower
+from ledger.follower import Batch, IsolatingFollower
 from ledger.ownership import Ownership
 from projections.projectors import EnvKey, ViewChanges
 from projections.provenance import states_needed
@@ -30,7 +32,7 @@ WATCH_SECONDS = 0.05
 Progress = Callable[[int, int], None]
 
 
-class ProjectionRunner(LogFollower):
+class ProjectionRunner(IsolatingFollower):
     """Applies every event of the log to the views exactly once, in order."""
 
     name = "projections"
@@ -145,23 +147,40 @@ class ProjectionRunner(LogFollower):
             reading.cancel()
         return total
 
-    async def handle(self, batch: Batch) -> int:
+    async def handle_batch(self, batch: Batch) -> int:
+        try:
+            return await self._project(batch)
+        except PositionConflict:
+            return await self._resume()
+
+    async def _resume(self) -> int:
+        log.warning("another runner moved the views on; resuming from its position")
+        return await self.load_position()
+
+    async def _project(self, batch: Batch) -> int:
+        """Apply the batch's events and write their changes with the new position."""
         start = self.position
         states = await self._states_for([event for _, event in batch])
         changes = ViewChanges(states, self.rules)
-        for position, event in batch:
-            changes.apply(event, position)
         end = batch[-1][0]
         try:
+            for position, event in batch:
+                changes.apply(event, position)
             await self.views.write(changes, start, end)
-        except PositionConflict:
-            log.warning("another runner moved the views on; resuming from its position")
-            return await self.load_position()
         except BaseException:
             self._forget(states)
             raise
         await self._advance(end, changes.states)
         return end
+
+    async def pass_over(self, position: int, event: LedgerEvent, error: Exception) -> int:
+        """Record the event as a projection failure and move past it (its rows stay unwritten)."""
+        try:
+            await self.views.pass_over(self.position, position, str(event.event_id), error)
+        except PositionConflict:
+            return await self._resume()
+        await self._advance(position, {})
+        return position
 
     async def _states_for(self, events: list[LedgerEvent]) -> dict[EnvKey, Environment]:
         """The projected state of each environment the events touch, and of those their

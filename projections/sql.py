@@ -14,6 +14,28 @@ HISTORY = "ledger_view_history"
 VIEW_TABLES = (APPS, STATE, RELEASES, HISTORY)
 """The tables a rebuild clears (tracking is reset, not cleared)."""
 
+FAILURES = "ledger_follower_failures"
+CREATE_FAILURES = f"""CREATE TABLE IF NOT EXISTS {FAILURES} (
+    follower TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    event_id TEXT,
+    error TEXT NOT NULL,
+    failed_at TEXT NOT NULL,
+    PRIMARY KEY (follower, position)
+)"""
+"""The events a follower could not handle and passed over (see projections.failures)."""
+RECORD_FAILURE = f"""
+    INSERT INTO {FAILURES} (follower, position, event_id, error, failed_at)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (follower, position) DO UPDATE SET event_id = excluded.event_id,
+        error = excluded.error, failed_at = excluded.failed_at"""
+SELECT_FAILURES = (
+    f"SELECT follower, position, event_id, error, failed_at FROM {FAILURES} "
+    "ORDER BY follower, position"
+)
+DELETE_FAILURE = f"DELETE FROM {FAILURES} WHERE follower = $1 AND position = $2"
+DELETE_FAILURES_OF = f"DELETE FROM {FAILURES} WHERE follower = $1"
+
 TABLES = (
     f"""CREATE TABLE IF NOT EXISTS {TRACKING} (
         name TEXT PRIMARY KEY,
@@ -72,6 +94,7 @@ TABLES = (
         correlation_id TEXT,
         data TEXT NOT NULL
     )""",
+    CREATE_FAILURES,
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_app ON {HISTORY} (app, env, position DESC)",
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_kind ON {HISTORY} (kind, position DESC)",
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_actor ON {HISTORY} (actor, position DESC)",

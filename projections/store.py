@@ -5,14 +5,23 @@ from __future__ import annotations
 import logging
 
 from ledger.domain.model import Environment
-from projections import sql
+from projections import failures, sql
 from projections.database import Database
 from projections.projectors import EnvKey, ViewChanges
-from projections.rows import app_row, environment_of, history_row, release_row, state_row
+from projections.rows import (
+    app_row,
+    environment_of,
+    history_row,
+    release_row,
+    state_row,
+    storable_rows,
+)
 
 log = logging.getLogger("ledger.views")
 
 TRACKING_NAME = "views"
+FOLLOWER = "projections"
+"""The projections' name in the failures table."""
 
 
 class PositionConflict(Exception):
@@ -72,16 +81,29 @@ class ViewStore:
             if await conn.execute(sql.ADVANCE_POSITION, self.name, end, start) != 1:
                 raise PositionConflict(f"the views are no longer at position {start}")
             if changes.apps:
-                await conn.executemany(sql.UPSERT_APP, [app_row(*a) for a in changes.apps])
+                rows = storable_rows(app_row(*a) for a in changes.apps)
+                await conn.executemany(sql.UPSERT_APP, rows)
             if changes.envs:
-                rows = [state_row(k, p, changes.states[k]) for k, p in changes.envs.items()]
+                states = changes.states
+                rows = storable_rows(state_row(k, p, states[k]) for k, p in changes.envs.items())
                 await conn.executemany(sql.UPSERT_STATE, rows)
             if changes.releases:
-                rows = [release_row(k[:2], r) for k, r in changes.releases.items()]
+                rows = storable_rows(release_row(k[:2], r) for k, r in changes.releases.items())
                 await conn.executemany(sql.UPSERT_RELEASE, rows)
             if changes.history:
-                rows = [history_row(item) for item in changes.history]
+                rows = storable_rows(history_row(item) for item in changes.history)
                 await conn.insert_many(sql.HISTORY, sql.HISTORY_COLUMNS, rows)
+
+    async def pass_over(
+        self, start: int, position: int, event_id: str | None, error: BaseException
+    ) -> None:
+        """Record that the event at ``position`` could not be projected and move the position
+        from start past it, atomically (its views stay as they were)."""
+        positions = (start, position)
+        if not await failures.pass_over(
+            self.database, self.name, FOLLOWER, positions, event_id, error
+        ):
+            raise PositionConflict(f"the views are no longer at position {start}")
 
     async def clear(self) -> None:
         """Empty every view and reset the position to 0 (before a rebuild)."""
@@ -89,6 +111,7 @@ class ViewStore:
             for statement in sql.CLEAR_VIEWS[self.database.backend]:
                 await conn.execute(statement)
             await conn.execute(sql.RESET_POSITION, self.name)
+            await failures.forget(conn, FOLLOWER)  # the replay records those that still fail
 
     async def drop_indexes(self) -> None:
         """Drop the secondary indexes, for a bulk load (create_indexes() brings them back)."""

@@ -22,7 +22,7 @@ def free_port() -> int:
 class NatsServer:
     """nats-server with JetStream on a fixed port and store, so a restart keeps the stream."""
 
-    def __init__(self, store: Path) -> None:
+    def __init__(self, store: Path, *, max_payload: int | None = None) -> None:
         binary = Path(sys.executable).parent / "nats-server"
         self.binary = str(binary) if binary.exists() else shutil.which("nats-server")
         if self.binary is None:
@@ -30,6 +30,7 @@ class NatsServer:
         self.port = free_port()
         self.store = store
         self.process: subprocess.Popen[bytes] | None = None
+        self.max_payload = max_payload  # bytes; None: the server's default (1 MB)
 
     @property
     def url(self) -> str:
@@ -46,6 +47,10 @@ class NatsServer:
             "-sd",
             str(self.store),
         ]
+        if self.max_payload is not None:
+            config = self.store.parent / f"{self.store.name}.conf"
+            config.write_text(f"max_payload: {self.max_payload}\n")
+            args += ["-c", str(config)]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -52,13 +52,14 @@ def migrate_store(target: str) -> None:
     """Move the embedded ledger (LEDGER_DATA_DIR) into an empty PostgreSQL database.
 
     Positions, event hashes, tokens and secret fingerprints stay as they are; the views are
-    rebuilt on PostgreSQL. Stop the server first, and keep LEDGER_CIPHER_KEY as it was. If it
-    fails midway, drop the target database, create it again and re-run.
+    rebuilt on PostgreSQL. Stop the server first, and keep LEDGER_CIPHER_KEY as it was. It moves
+    everything or nothing: when it fails, the target database is left as it was and the error
+    says what failed; fix that and re-run.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-    from ledger.migrate_store import TargetNotEmpty
+    from ledger.migrate_store import MigrationFailed, TargetNotEmpty
     from ledger.migrate_store import migrate_store as move
 
     if not target.startswith(("postgresql://", "postgres://")):
@@ -76,7 +77,7 @@ def migrate_store(target: str) -> None:
         click.echo(f"ledger: into: {store_of(replace(settings, database_url=target))}", err=True)
         try:
             count = move(settings, target, advance)
-        except (TargetNotEmpty, ValueError) as error:
+        except (TargetNotEmpty, MigrationFailed, ValueError) as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"moved {count} events into PostgreSQL; start the server with LEDGER_DATABASE_URL")
     _signing_key_note(settings.data_dir, "set LEDGER_SIGNING_KEY to its content")

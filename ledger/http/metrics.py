@@ -49,12 +49,19 @@ class LedgerCollector(Collector):
         owner = GaugeMetricFamily(
             "ledger_follower_owner", "1 where this process owns the follower", labels=["follower"]
         )
+        failed = CounterMetricFamily(
+            "ledger_projection_failures",
+            "Events a follower could not handle and passed over (see ledger projections failures)",
+            labels=["follower"],
+        )
         for follower in ledger.followers:
             lag.add_metric([follower.name], head - follower.position)
             owner.add_metric([follower.name], 1 if follower.owner else 0)
+            failed.add_metric([follower.name], follower.failed)
         deliverer = ledger.deliverer
         if deliverer is not None:
             owner.add_metric([deliverer.name], 1 if deliverer.owner else 0)
+            failed.add_metric([deliverer.name], deliverer.failed)
             webhooks = GaugeMetricFamily(
                 "ledger_webhook_lag",
                 "Events a webhook's deliveries are behind (on the delivering process)",
@@ -65,6 +72,7 @@ class LedgerCollector(Collector):
             yield webhooks
         yield lag
         yield owner
+        yield failed
         if ledger.views.replica is not None:
             yield CounterMetricFamily(
                 "ledger_replica_fallbacks",

@@ -23,6 +23,7 @@ from ledger.http.writes import json_response
 from ledger.logs import configure_logging
 from ledger.settings import Settings
 from ledger.tokens import open_tokens
+from projections.failures import failed_positions, failures
 
 log = logging.getLogger("ledger.server")
 
@@ -97,12 +98,14 @@ async def healthz(_: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when the store answers within LEDGER_READY_TIMEOUT_SECONDS and no follower this
-    process owns is more than LEDGER_READY_MAX_LAG events behind; reports each one's lag."""
+    """Ready when the store answers within LEDGER_READY_TIMEOUT_SECONDS, no follower this
+    process owns is more than LEDGER_READY_MAX_LAG events behind, and no follower passed an
+    event over (it names each one and the positions); reports each one's lag."""
     settings, ledger = request.app[SETTINGS], request.app[LEDGER]
     try:
         async with asyncio.timeout(settings.ready_timeout_seconds):
             head = await asyncio.to_thread(request.app[STORE].head)
+            passed_over = failed_positions(await failures(request.app[VIEWS].database))
     except Exception as error:  # TimeoutError included: the store does not answer in time
         return json_response({"status": "unavailable", "error": type(error).__name__}, 503)
     position = request.app[VIEWS].runner.position
@@ -119,6 +122,10 @@ async def readyz(request: web.Request) -> web.Response:
         body["status"] = "behind"
         body["behind"] = behind
         return json_response(body, 503, **{"Retry-After": "5"})
+    if passed_over:
+        body["status"] = "failing"
+        body["failed"] = passed_over  # `ledger projections failures` says why; retry after a fix
+        return json_response(body, 503)
     return json_response(body)
 
 

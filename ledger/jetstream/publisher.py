@@ -17,10 +17,17 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from ledger.application import LedgerStore
-from ledger.follower import Batch, LogFollower
-from ledger.jetstream.messages import EVENTS_SUBJECT, FEED_SUBJECT, feed_subject, messages_of
+from ledger.domain.events import LedgerEvent
+from ledger.follower import Batch, IsolatingFollower
+from ledger.jetstream.messages import (
+    EVENTS_SUBJECT,
+    FEED_SUBJECT,
+    Message,
+    feed_subject,
+    messages_of,
+)
 from ledger.ownership import Ownership
-from projections import sql
+from projections import failures, sql
 from projections.database import Database
 from projections.queries import HistoryQuery, Queries
 from projections.views import Views
@@ -33,7 +40,15 @@ CHECKPOINT = "nats"
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 
 
-class Publisher(LogFollower):
+class Unpublishable(Exception):
+    """An event that cannot be made into a message (or that NATS refuses, whenever it is sent)."""
+
+
+REFUSED = (nats.errors.MaxPayloadError, nats.errors.BadSubjectError)
+"""What NATS refuses for a message itself: sending it again would fail again."""
+
+
+class Publisher(IsolatingFollower):
     """Publishes the log to stream LEDGER on ledger.events.<app>.<env>.<kind> and the feed."""
 
     name = "nats-publisher"
@@ -63,29 +78,47 @@ class Publisher(LogFollower):
         row = await self.database.fetchrow(sql.SELECT_POSITION, self.checkpoint)
         return 0 if row is None else int(row["position"])
 
-    async def handle(self, batch: Batch) -> int:
+    def permanent(self, error: Exception) -> bool:
+        """Only a message that cannot be made or that NATS refuses is passed over: NATS being
+        away or slow, or the views late, is retried."""
+        return isinstance(error, (Unpublishable, *REFUSED))
+
+    async def handle_batch(self, batch: Batch) -> int:
         start, end = self.position, batch[-1][0]
         await self.publish(batch)
         changed = await self.database.execute(sql.ADVANCE_POSITION, self.checkpoint, end, start)
         if changed != 1:
-            log.warning("another publisher moved the position on; resuming from it")
-            return await self.load_position()
+            return await self._resume()
         return end
+
+    async def pass_over(self, position: int, event: LedgerEvent, error: Exception) -> int:
+        positions = (self.position, position)
+        event_id = str(event.event_id)
+        if not await failures.pass_over(
+            self.database, self.checkpoint, self.name, positions, event_id, error
+        ):
+            return await self._resume()
+        return position
+
+    async def _resume(self) -> int:
+        log.warning("another publisher moved the position on; resuming from it")
+        return await self.load_position()
 
     async def publish(self, batch: Batch) -> None:
         """Publish a batch and wait until JetStream acknowledged every message of it."""
         js = await self._jetstream()
         messages = await asyncio.to_thread(messages_of, self.store, batch)
         summaries = await self._summaries(batch)
-        outgoing: list[tuple[str, bytes, dict[str, str]]] = []
-        for m in messages:
-            headers = {"Nats-Msg-Id": m.msg_id, "Content-Type": CLOUDEVENTS_JSON}
-            outgoing.append((m.subject, msgspec.json.encode(m.cloudevent), headers))
-            summary = summaries.get(m.cloudevent.ledgerposition)
-            if summary is not None:
-                app, _, env = m.cloudevent.subject.partition("/")
-                feed_headers = {"Nats-Msg-Id": f"{m.msg_id}:feed"}
-                outgoing.append((feed_subject(app, env or None), summary, feed_headers))
+        try:
+            outgoing = _outgoing(messages, summaries)
+        except (ValueError, TypeError) as error:  # e.g. text JSON cannot encode
+            raise Unpublishable(f"{type(error).__name__}: {error}") from error
+        largest = max((len(body) for _, body, _ in outgoing), default=0)
+        if largest > self._nc.max_payload:  # checked first: nats-py would leak its ack's slot
+            raise Unpublishable(
+                f"a message of {largest} bytes, more than the {self._nc.max_payload} bytes "
+                "NATS takes (max_payload)"
+            )
         acks = [await js.publish_async(s, body, headers=h) for s, body, h in outgoing]
         async with asyncio.timeout(ACK_TIMEOUT_SECONDS):
             await asyncio.gather(*acks)
@@ -113,6 +146,22 @@ class Publisher(LogFollower):
         await self.stop()
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.close()
+
+
+def _outgoing(
+    messages: list[Message], summaries: dict[int, bytes]
+) -> list[tuple[str, bytes, dict[str, str]]]:
+    """Each message's subject, body and headers, and those of its feed entry."""
+    outgoing: list[tuple[str, bytes, dict[str, str]]] = []
+    for m in messages:
+        headers = {"Nats-Msg-Id": m.msg_id, "Content-Type": CLOUDEVENTS_JSON}
+        outgoing.append((m.subject, msgspec.json.encode(m.cloudevent), headers))
+        summary = summaries.get(m.cloudevent.ledgerposition)
+        if summary is not None:
+            app, _, env = m.cloudevent.subject.partition("/")
+            feed_headers = {"Nats-Msg-Id": f"{m.msg_id}:feed"}
+            outgoing.append((feed_subject(app, env or None), summary, feed_headers))
+    return outgoing
 
 
 def _feed_entry(item: Any) -> dict[str, Any]:

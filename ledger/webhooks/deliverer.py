@@ -44,6 +44,15 @@ class Moved(Exception):
     """The webhook was deleted, or another worker moved its position on."""
 
 
+class Undeliverable(Exception):
+    """An item that cannot be made into a payload, or that the receiver refuses as too large:
+    sending it again would fail again, so it is recorded as the webhook's failure and passed
+    over."""
+
+
+REFUSED_AS_TOO_LARGE = 413
+
+
 class Deliverer:
     """Supervises one delivery task per active webhook."""
 
@@ -73,6 +82,7 @@ class Deliverer:
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.owner = False  # whether this process delivers (one owner across all workers)
         self.positions: dict[str, int] = {}  # the position each delivering webhook reached
+        self.failed = 0  # items passed over (recorded as failures) since the process started
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -171,8 +181,13 @@ class Deliverer:
         )
         items = (await self.views.queries.history(query)).items
         for item in items:
-            if hook.filter.matches(item):
+            if not hook.filter.matches(item):
+                continue
+            try:
                 await self._deliver(hook, item)
+            except Undeliverable as error:
+                await self._pass_over(hook, item, error)
+            else:
                 await self._advance(hook, item.position, delivered=True)
         if items and hook.position < items[-1].position:
             await self._advance(hook, items[-1].position, delivered=False)
@@ -184,9 +199,20 @@ class Deliverer:
             raise Moved(hook.id)
         hook.position = self.positions[hook.id] = position
 
+    async def _pass_over(self, hook: Webhook, item: HistoryItem, error: Undeliverable) -> None:
+        log.error("webhook %s passes over position %d: %s", hook.id, item.position, error)
+        event_id = str(item.event_id)
+        if not await self.hooks.pass_over(hook.id, item.position, hook.position, event_id, error):
+            raise Moved(hook.id)
+        hook.position = self.positions[hook.id] = item.position
+        self.failed += 1
+
     async def _deliver(self, hook: Webhook, item: HistoryItem) -> None:
         """POST the item until the receiver answers 2xx (or the webhook is paused)."""
-        body, content_type = await self._body(hook, item)
+        try:
+            body, content_type = await self._body(hook, item)
+        except (ValueError, TypeError) as unmade:  # e.g. text JSON cannot encode
+            raise Undeliverable(f"{type(unmade).__name__}: {unmade}") from unmade
         headers = delivery_headers(hook.secret, body, item.position, hook.id, content_type)
         delay, longest = self.backoff
         while (error := await self._post(hook.url, body, headers)) is not None:
@@ -199,6 +225,20 @@ class Deliverer:
                 raise Paused(hook.id)
             await asyncio.sleep(delay)
             delay = min(delay * 2, longest)
+
+    async def send_once(self, hook: Webhook, item: HistoryItem) -> str | None:
+        """POST the item once, alone (a retry of one passed over): None when the receiver
+        took it, else what went wrong."""
+        self._session = aiohttp.ClientSession()
+        try:
+            body, content_type = await self._body(hook, item)
+            headers = delivery_headers(hook.secret, body, item.position, hook.id, content_type)
+            return await self._post(hook.url, body, headers)
+        except (Undeliverable, ValueError, TypeError) as error:
+            return str(error)
+        finally:
+            await self._session.close()
+            self._session = None
 
     async def _body(self, hook: Webhook, item: HistoryItem) -> tuple[bytes, str]:
         if hook.format == "slack":
@@ -218,8 +258,10 @@ class Deliverer:
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
             ) as response:
                 await response.read()
-                return None if 200 <= response.status < 300 else f"HTTP {response.status}"
         except TimeoutError:
             return f"no answer within {self.timeout:g}s"
         except aiohttp.ClientError as error:
             return f"{type(error).__name__}: {error}"
+        if response.status == REFUSED_AS_TOO_LARGE:
+            raise Undeliverable(f"HTTP {response.status}: the receiver refuses this payload")
+        return None if 200 <= response.status < 300 else f"HTTP {response.status}"

@@ -11,6 +11,7 @@ import msgspec
 from msgspec import Struct
 
 from ledger.webhooks.models import Format, NewWebhook, WebhookCreated, WebhookFilter, WebhookView
+from projections import failures
 from projections.database import Database, Row, create_schema
 from projections.rows import instant, timestamp
 
@@ -37,6 +38,11 @@ FAILED = f"""UPDATE {TABLE} SET failing_since = COALESCE(failing_since, $3), las
     WHERE id = $1"""
 MAX_ERROR = 500
 _filter = msgspec.json.Decoder(WebhookFilter)
+
+
+def follower_name(hook_id: str) -> str:
+    """A webhook's name in the failures table (and the metric's ``follower`` label)."""
+    return f"webhook {hook_id}"
 
 
 def now() -> datetime:
@@ -134,7 +140,10 @@ class WebhookStore:
         return None if row is None else _webhook_of(row)
 
     async def delete(self, hook_id: str) -> bool:
-        return await self.database.execute(f"DELETE FROM {TABLE} WHERE id = $1", hook_id) == 1
+        """Delete the webhook and the record of what it passed over."""
+        async with self.database.transaction() as conn:
+            await failures.forget(conn, follower_name(hook_id))
+            return await conn.execute(f"DELETE FROM {TABLE} WHERE id = $1", hook_id) == 1
 
     async def resume(self, hook_id: str) -> bool:
         """Deliver again, retrying from the position it stopped at."""
@@ -150,6 +159,17 @@ class WebhookStore:
             ADVANCE, hook_id, position, expected, _text(delivered)
         )
         return changed == 1
+
+    async def pass_over(
+        self, hook_id: str, position: int, expected: int, event_id: str, error: BaseException
+    ) -> bool:
+        """Move the position past an item that cannot be delivered and record it as the
+        webhook's failure, atomically (False when the webhook is gone or moved on)."""
+        async with self.database.transaction() as conn:
+            if await conn.execute(ADVANCE, hook_id, position, expected, None) != 1:
+                return False
+            await failures.record(conn, follower_name(hook_id), position, event_id, error)
+        return True
 
     async def failed(self, hook_id: str, error: str, at: datetime) -> datetime:
         """Record a failed attempt; return since when the webhook has been failing."""

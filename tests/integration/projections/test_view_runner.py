@@ -105,7 +105,7 @@ async def test_rebuild_gives_the_same_views_and_reports_progress(
 
 
 class CrashBeforeCommit:
-    """A database that, once armed, fails its next transaction just before the commit."""
+    """A database that, once armed, goes away in its next transaction just before the commit."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -121,7 +121,7 @@ class CrashBeforeCommit:
             yield conn
             if self.armed:
                 self.armed = False
-                raise RuntimeError("crash before commit")
+                raise ConnectionError("crash before commit")
 
 
 async def test_a_batch_that_fails_changes_nothing_and_is_applied_once_on_retry(
@@ -135,7 +135,7 @@ async def test_a_batch_that_fails_changes_nothing_and_is_applied_once_on_retry(
     before = await dump_of(views.database)
     await ledger.story_ends()
     crashing.armed = True
-    with pytest.raises(RuntimeError, match="crash before commit"):
+    with pytest.raises(ConnectionError, match="crash before commit"):
         await runner.run_once()
     assert await dump_of(views.database) == before
     assert await runner.catch_up() == store.head()

@@ -11,8 +11,10 @@ import json
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from slack_sdk.models.blocks import Block
 
+from ledger.cli.main import cli as ledger_cli
 from ledger.http.keys import TOKENS
 from ledger.tokens import parse_scopes
 
@@ -257,3 +259,39 @@ async def test_a_deleted_webhook_stops_delivering(ledger, receiver) -> None:
     await ledger.flag("f2", True)
     await asyncio.sleep(1)
     assert positions(receiver.received) == [first]
+
+
+async def test_an_item_the_receiver_refuses_as_too_large_is_recorded_and_passed_over(
+    ledger, receiver, settings
+) -> None:
+    fast(ledger)
+    await ledger.create_app()
+    hook = await add_webhook(ledger, receiver.url)
+    receiver.answers = [413]
+    refused, after = await ledger.flag("f1", True), await ledger.flag("f2", True)
+    assert positions(await receiver.until(1)) == [after]
+    await until_state(ledger, hook["id"], "active", after)
+    status, ready = await ledger.request("GET", "/readyz")
+    assert status == 503 and ready["failed"] == {f"webhook {hook['id']}": [refused]}
+    assert ledger.deliverer.failed == 1
+    env = {"LEDGER_DATA_DIR": str(settings.data_dir), "LEDGER_DATABASE_URL": settings.database_url}
+    retry = ["projections", "retry", str(refused)]
+    retried = await asyncio.to_thread(CliRunner().invoke, ledger_cli, retry, env=env)
+    assert retried.exit_code == 0, retried.output
+    assert positions(await receiver.until(2)) == [after, refused]  # late, alone
+    status, ready = await ledger.request("GET", "/readyz")
+    assert status == 200, ready
+
+
+async def test_deleting_a_webhook_forgets_what_it_passed_over(ledger, receiver) -> None:
+    fast(ledger)
+    await ledger.create_app()
+    hook = await add_webhook(ledger, receiver.url)
+    receiver.answers = [413]
+    await ledger.flag("f1", True)
+    after = await ledger.flag("f2", True)
+    await until_state(ledger, hook["id"], "active", after)
+    status, _ = await ledger.request("DELETE", f"/v1/webhooks/{hook['id']}")
+    assert status == 204
+    status, ready = await ledger.request("GET", "/readyz")
+    assert status == 200, ready
