@@ -15,7 +15,7 @@ CONSISTENCY = (LATEST, EVENTUAL)
 
 def wants_latest(request: web.Request) -> bool:
     """Whether the read must include the log's head (``?consistency=latest``, the default)."""
-    chosen = request.query.get("consistency") or LATEST
+    chosen = request.query.get("consistency", LATEST)
     if chosen not in CONSISTENCY:
         raise Unprocessable("consistency", f"must be {LATEST} (the default) or {EVENTUAL}")
     return chosen == LATEST
