@@ -13,13 +13,13 @@ from typing import Any, TypeVar
 
 import msgspec
 from msgspec import Struct
+from packageurl import PackageURL
 
 from ledger.domain import commands as c
 from ledger.domain.decisions import build_id_of
 from ledger.domain.events import Artifact, Pipeline
 from ledger.domain.names import BUILD_ID_PATTERN, NAME_PATTERN
 from ledger.ingest.problems import Malformed, UnknownType, Unmappable
-from ledger.ingest.purl import PackageUrl, parse_purl
 from ledger.ingest.schema import BuildContent, CDEvent, Hints, ServiceContent
 
 S = TypeVar("S")
@@ -203,7 +203,7 @@ def _build(
     )
 
 
-def _artifact(raw: str | None, field: str, cd_type: str = "") -> tuple[str, PackageUrl]:
+def _artifact(raw: str | None, field: str, cd_type: str = "") -> tuple[str, PackageURL]:
     """The app and the package URL of the artifact an event names."""
     if raw is None:
         raise Unmappable(
@@ -212,9 +212,11 @@ def _artifact(raw: str | None, field: str, cd_type: str = "") -> tuple[str, Pack
             field=field,
         )
     try:
-        purl = parse_purl(raw)
+        purl = PackageURL.from_string(raw)
     except ValueError as error:
-        raise Unmappable(str(error), field=field) from None
+        raise Unmappable(
+            f"not a package URL (pkg:type/name@version): {error}", field=field
+        ) from None
     if purl.version is None:
         raise Unmappable(
             f"{raw!r} has no version: the ledger knows a build by its digest or version",
@@ -229,7 +231,7 @@ def _artifact(raw: str | None, field: str, cd_type: str = "") -> tuple[str, Pack
     return ledger_name(purl.name, field), purl
 
 
-def _commit(purl: PackageUrl, digest_hex: str | None, hints: Hints) -> str:
+def _commit(purl: PackageURL, digest_hex: str | None, hints: Hints) -> str:
     """customData.commit, else the vcs_url qualifier's commit, else a commit-like version,
     else (a placeholder, documented) the first 12 hex digits of the artifact digest."""
     vcs = _VCS_COMMIT.search(purl.qualifiers.get("vcs_url", ""))
