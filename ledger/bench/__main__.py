@@ -1,5 +1,5 @@
 """`python -m ledger.bench …` is `ledger bench …`."""
 
-from ledger.cli.bench import bench
+from ledger.bench.command import bench
 
 bench(prog_name="python -m ledger.bench")
