@@ -15,14 +15,9 @@ import msgspec
 from ledger.domain.events import (
     ENVIRONMENT_EVENTS,
     AppCreated,
-    BuildRecorded,
-    CommandDenied,
     ConfigChanged,
-    FlagChanged,
     LedgerEvent,
-    MigrationApplied,
     ReleaseCreated,
-    RolloutProgressed,
 )
 from ledger.domain.model import Environment, Release, evolve
 from ledger.domain.policy import Rules
@@ -35,23 +30,7 @@ from projections.summaries import Context, summarize
 EnvKey = tuple[str, str]
 ReleaseKey = tuple[str, str, int]
 
-KINDS: dict[type[LedgerEvent], str] = {
-    AppCreated: "app",
-    BuildRecorded: "build",
-    ConfigChanged: "config",
-    FlagChanged: "flag",
-    RolloutProgressed: "rollout",
-    MigrationApplied: "migration",
-    CommandDenied: "denied",
-}
 META_FIELDS = frozenset(LedgerEvent.__struct_fields__)
-
-
-def kind_of(event: LedgerEvent) -> str | None:
-    """The history kind of an event; None for bookkeeping events that history leaves out."""
-    if isinstance(event, ReleaseCreated):
-        return event.cause
-    return KINDS.get(type(event))
 
 
 def config_brought_by(event: LedgerEvent) -> dict[str, str]:
@@ -141,7 +120,7 @@ class ViewChanges:
 
     def apply(self, event: LedgerEvent, position: int) -> None:
         """Add the changes one event (at its global position) makes."""
-        kind = kind_of(event)
+        kind = event.history_kind()
         if kind is None:
             return
         if isinstance(event, ENVIRONMENT_EVENTS) and event.env is not None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import singledispatch
+from collections.abc import Callable
+from typing import Any
 
 from msgspec import Struct
 
@@ -57,26 +58,25 @@ def after_rollback(before: Environment | None) -> str:
     return f" (after rollback v{current.version})"
 
 
-@singledispatch
 def summarize(event: LedgerEvent, before: Before = None, context: Context = NO_CONTEXT) -> str:
     """One line saying who did what where; ``before`` is the environment the event changed."""
-    where = f"{event.app} {event.env}" if event.env else event.app
-    return f"{event.actor} recorded {type(event).__name__} in {where}"
+    line = SUMMARIES.get(type(event))
+    if line is None:  # bookkeeping, which history leaves out
+        where = f"{event.app} {event.env}" if event.env else event.app
+        return f"{event.actor} recorded {type(event).__name__} in {where}"
+    return line(event, before, context)
 
 
-@summarize.register
-def _(event: AppCreated, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def app_created(event: AppCreated, before: Before, context: Context) -> str:
     return f"{event.actor} created app {event.app}"
 
 
-@summarize.register
-def _(event: BuildRecorded, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def build_recorded(event: BuildRecorded, before: Before, context: Context) -> str:
     facts = f"({event.commit[:SHORT_COMMIT]}, {event.status})"
     return f"{event.actor} recorded build {event.build_id} of {event.app} {facts}"
 
 
-@summarize.register
-def _(event: ReleaseCreated, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def release_created(event: ReleaseCreated, before: Before, context: Context) -> str:
     r = event.release
     if event.cause == "rollback":
         forced = ""
@@ -97,8 +97,7 @@ def _(event: ReleaseCreated, before: Before = None, context: Context = NO_CONTEX
     return f"{event.actor} deployed {release} to {event.env}{tail}"
 
 
-@summarize.register
-def _(event: RolloutProgressed, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def rollout_progressed(event: RolloutProgressed, before: Before, context: Context) -> str:
     release = f"{event.app} {event.env} v{event.version}"
     if event.status == "rolling_out":
         return f"{event.actor} moved {release} to {event.percent}%"
@@ -109,16 +108,14 @@ def _(event: RolloutProgressed, before: Before = None, context: Context = NO_CON
     return f"{event.actor} marked the rollout of {release} as {event.status}"
 
 
-@summarize.register
-def _(event: FlagChanged, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def flag_changed(event: FlagChanged, before: Before, context: Context) -> str:
     state = "on" if event.enabled else "off"
     if event.enabled and event.rollout_percent is not None:
         state = f"on for {event.rollout_percent}%"
     return f"{event.actor} turned flag {event.flag} {state} in {event.app} {event.env}"
 
 
-@summarize.register
-def _(event: MigrationApplied, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def migration_applied(event: MigrationApplied, before: Before, context: Context) -> str:
     kind = "reversible" if event.reversible else "irreversible"
     return (
         f"{event.actor} applied migration {event.migration_id} to {event.app} {event.env} "
@@ -126,15 +123,13 @@ def _(event: MigrationApplied, before: Before = None, context: Context = NO_CONT
     )
 
 
-@summarize.register
-def _(event: CommandDenied, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def command_denied(event: CommandDenied, before: Before, context: Context) -> str:
     what = re.sub(r"(?<!^)(?=[A-Z])", " ", event.command).lower()
     where = f"{event.app} {event.env}" if event.env else event.app
     return f"{event.actor} was denied {what} in {where}: {event.detail}"
 
 
-@summarize.register
-def _(event: ConfigChanged, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def config_changed(event: ConfigChanged, before: Before, context: Context) -> str:
     changes = config_changes(event, before)
     count = f"{len(changes)} config key{'' if len(changes) == 1 else 's'}"
     listed = ", ".join(changes[:MAX_LISTED_KEYS])
@@ -142,6 +137,20 @@ def _(event: ConfigChanged, before: Before = None, context: Context = NO_CONTEXT
         listed += f", … ({len(changes) - MAX_LISTED_KEYS} more)"
     where = f"{event.app} {event.env} (v{event.release.version})"
     return f"{count} changed in {where}: {listed}{after_rollback(before)}"
+
+
+Summary = Callable[[Any, Before, Context], str]
+SUMMARIES: dict[type[LedgerEvent], Summary] = {
+    AppCreated: app_created,
+    BuildRecorded: build_recorded,
+    ConfigChanged: config_changed,
+    ReleaseCreated: release_created,
+    RolloutProgressed: rollout_progressed,
+    FlagChanged: flag_changed,
+    MigrationApplied: migration_applied,
+    CommandDenied: command_denied,
+}
+"""The one line of each event type that history shows (its ``kind`` is not None)."""
 
 
 def config_changes(event: ConfigChanged, before: Environment | None) -> list[str]:

@@ -8,12 +8,11 @@ import msgspec
 
 from ledger.application import LedgerStore
 from ledger.cloudevents import CloudEvent, to_cloudevent
-from ledger.domain.events import ConfigChanged, IdempotencyRecorded, LedgerEvent, ReleaseCreated
+from ledger.domain.events import ConfigChanged, LedgerEvent, ReleaseCreated
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
 from ledger.domain.secrets import redact_event
 from ledger.follower import Batch
-from projections.projectors import kind_of
 
 EVENTS_SUBJECT = "ledger.events"
 FEED_SUBJECT = "ledger.feed"
@@ -41,8 +40,8 @@ def messages_of(store: LedgerStore, batch: Batch) -> list[Message]:
     states: dict[UUID, Environment | None] = {}
     out = []
     for position, event in batch:
-        kind = kind_of(event)
-        if kind is None or isinstance(event, IdempotencyRecorded):
+        kind = event.history_kind()
+        if kind is None or event.cloudevent_type is None:
             continue
         first = False
         if isinstance(event, ConfigChanged | ReleaseCreated):

@@ -8,7 +8,7 @@ import pytest
 from ledger.domain.events import LedgerEvent
 from ledger.domain.model import Environment, evolve
 from ledger.domain.secrets import fingerprint, redact
-from projections.projectors import ViewChanges, kind_of, state_view
+from projections.projectors import ViewChanges, state_view
 
 SECRETS = ("hunter2-secret", "l-1-licence")
 
@@ -142,7 +142,7 @@ def test_the_current_state_shows_what_runs_and_the_last_position(events) -> None
     ],
 )
 def test_each_event_has_its_history_kind(events, make, kind: str) -> None:
-    assert kind_of(make(events)) == kind
+    assert make(events).history_kind() == kind
 
 
 def test_idempotency_records_stay_out_of_every_view(events) -> None:
