@@ -20,7 +20,7 @@ from ledger.domain.events import (
     RolloutProgressed,
 )
 from ledger.domain.model import Environment
-from ledger.domain.secrets import fingerprint, is_secret
+from ledger.domain.secrets import Fingerprints, is_secret
 
 SHORT_COMMIT = 7
 MAX_LISTED_KEYS = 10
@@ -30,11 +30,12 @@ MAX_DESCRIPTION = 72
 class Context(Struct, frozen=True, kw_only=True):
     """What the projector knows beyond the environment the event changed."""
 
+    fingerprints: Fingerprints
+    """The ledger's: how the environment before shows its secret values."""
     unseen_in: str | None = None
     """A deploy's build did not succeed in this environment first (``projections.provenance``)."""
 
 
-NO_CONTEXT = Context()
 Before = Environment | None
 
 
@@ -58,7 +59,7 @@ def after_rollback(before: Environment | None) -> str:
     return f" (after rollback v{current.version})"
 
 
-def summarize(event: LedgerEvent, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def summarize(event: LedgerEvent, context: Context, before: Before = None) -> str:
     """One line saying who did what where; ``before`` is the environment the event changed."""
     line = SUMMARIES.get(type(event))
     if line is None:  # bookkeeping, which history leaves out
@@ -130,7 +131,7 @@ def command_denied(event: CommandDenied, before: Before, context: Context) -> st
 
 
 def config_changed(event: ConfigChanged, before: Before, context: Context) -> str:
-    changes = config_changes(event, before)
+    changes = config_changes(event, before, context.fingerprints)
     count = f"{len(changes)} config key{'' if len(changes) == 1 else 's'}"
     listed = ", ".join(changes[:MAX_LISTED_KEYS])
     if len(changes) > MAX_LISTED_KEYS:
@@ -153,7 +154,9 @@ SUMMARIES: dict[type[LedgerEvent], Summary] = {
 """The one line of each event type that history shows (its ``kind`` is not None)."""
 
 
-def config_changes(event: ConfigChanged, before: Environment | None) -> list[str]:
+def config_changes(
+    event: ConfigChanged, before: Environment | None, fingerprints: Fingerprints
+) -> list[str]:
     """Keys added (+), changed (~) and removed (-), by name only; values are never shown.
 
     ``before`` shows secret values as fingerprints; the event's values may be either.
@@ -161,7 +164,8 @@ def config_changes(event: ConfigChanged, before: Environment | None) -> list[str
     old = before.config if before else {}
     newly_secret = newly_secret_keys(event, before)
     added = sorted(k for k in event.set if k not in old)
-    changed = {k for k, v in event.set.items() if k in old and old[k] not in (v, fingerprint(v))}
+    shown = fingerprints.fingerprint
+    changed = {k for k, v in event.set.items() if k in old and old[k] not in (v, shown(v))}
     changed |= newly_secret - set(added)
     marks = [f"+{k}" for k in added]
     marks += [f"~{k} (now secret)" if k in newly_secret else f"~{k}" for k in sorted(changed)]

@@ -7,10 +7,12 @@ import pytest
 
 from ledger.domain.events import LedgerEvent
 from ledger.domain.model import Environment, evolve
-from ledger.domain.secrets import fingerprint, redact
+from ledger.domain.secrets import Fingerprints
 from projections.projectors import ViewChanges, state_view
 
 SECRETS = ("hunter2-secret", "l-1-licence")
+FINGERPRINTS = Fingerprints(b"unit-test-key")
+fingerprint, redact = FINGERPRINTS.fingerprint, FINGERPRINTS.redact
 
 
 def _prod_story(events) -> list[LedgerEvent]:
@@ -44,7 +46,7 @@ def _prod_story(events) -> list[LedgerEvent]:
 
 
 def _project(events_: list[LedgerEvent]) -> ViewChanges:
-    changes = ViewChanges({})
+    changes = ViewChanges({}, FINGERPRINTS)
     for position, event in enumerate(events_, start=1):
         changes.apply(event, position)
     return changes
@@ -53,7 +55,7 @@ def _project(events_: list[LedgerEvent]) -> ViewChanges:
 def test_the_projected_environment_is_the_domain_state_with_secret_values_fingerprinted(
     events,
 ) -> None:
-    changes = ViewChanges({})
+    changes = ViewChanges({}, FINGERPRINTS)
     domain: Environment | None = None
     for position, event in enumerate(_prod_story(events), start=1):
         changes.apply(event, position)
