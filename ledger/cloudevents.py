@@ -15,27 +15,16 @@ from uuid import UUID
 import msgspec
 
 from ledger.domain.events import (
-    AppCreated,
     BuildRecorded,
-    CommandDenied,
     ConfigChanged,
-    FlagChanged,
     LedgerEvent,
-    MigrationApplied,
     ReleaseCreated,
-    RolloutProgressed,
 )
 
 CDEVENTS_VERSION = "0.5.1"
 SOURCE = "/release-ledger"
-_EXTENSION_TYPES = {
-    AppCreated: ("app", "created"),
-    FlagChanged: ("flag", "changed"),
-    MigrationApplied: ("migration", "applied"),
-    RolloutProgressed: ("rollout", "progressed"),
-    CommandDenied: ("command", "denied"),
-    ReleaseCreated: ("release", "created"),
-}
+UNPUBLISHED = "dev.cdeventsx.ledger-event.recorded.0.1.0"
+"""The type of an event its class does not publish, when it is converted all the same."""
 _META = frozenset(LedgerEvent.__struct_fields__)
 
 
@@ -98,12 +87,14 @@ def to_cloudevent(event: LedgerEvent, position: int, kind: str, first_release: b
 
 
 def _cdevent_type(event: LedgerEvent, first_release: bool) -> tuple[str, dict[str, Any]]:
+    """The event's type (as its class declares it) and the content of its CDEvents subject.
+
+    A release of a build is the CDEvents service event of what it did to the service."""
+    declared = event.cloudevent_type or UNPUBLISHED
     if isinstance(event, BuildRecorded):
-        return "dev.cdevents.build.finished.0.3.0", {
-            "artifactId": artifact_purl(event.app, event.artifact.digest)
-        }
+        return declared, {"artifactId": artifact_purl(event.app, event.artifact.digest)}
     if isinstance(event, ConfigChanged):
-        return "dev.cdevents.environment.modified.0.3.0", {"name": event.env or ""}
+        return declared, {"name": event.env or ""}
     if isinstance(event, ReleaseCreated) and event.release.artifact_digest:
         predicate = {"rollback": "rolledback"}.get(event.cause)
         predicate = predicate or ("deployed" if first_release else "upgraded")
@@ -111,8 +102,7 @@ def _cdevent_type(event: LedgerEvent, first_release: bool) -> tuple[str, dict[st
             "environment": {"id": event.env or "", "source": f"{SOURCE}/{event.app}"},
             "artifactId": artifact_purl(event.app, event.release.artifact_digest),
         }
-    noun, verb = _EXTENSION_TYPES.get(type(event), ("event", "recorded"))
-    return f"dev.cdeventsx.ledger-{noun}.{verb}.0.1.0", _specific(event)
+    return declared, _specific(event)
 
 
 def _custom_data(event: LedgerEvent, position: int, kind: str) -> dict[str, Any]:

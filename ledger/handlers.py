@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -106,7 +108,7 @@ def handle(session: Session, cmd: c.AnyCommand, ctx: c.Context, now: datetime) -
             record = session.get(idempotency_id(key))
             if isinstance(record, Idempotency):
                 return _replay(record, digest, ctx)
-        decided = _decide(session, cmd, ctx, now)
+        decided = DECIDERS[type(cmd)](session, cmd, ctx, now)
     except Forbidden as refusal:
         denied = decisions.deny(
             session.get(denials_id(cmd.app, _env_of(cmd))), cmd, ctx, now, refusal.detail
@@ -168,7 +170,10 @@ def client_key(ctx: c.Context) -> str | None:
 
 
 def _digest(cmd: c.AnyCommand) -> str:
-    body = type(cmd).__name__.encode() + msgspec.json.encode(cmd, order="sorted")
+    """The request a command is, as stored with its idempotency key: its type and its fields
+    (without the ``op`` tag, which the type already names)."""
+    fields = msgspec.structs.asdict(cmd)
+    body = type(cmd).__name__.encode() + msgspec.json.encode(fields, order="sorted")
     return hashlib.sha256(body).hexdigest()
 
 
@@ -179,48 +184,46 @@ def _require_app(session: Session, app: str) -> App:
     return state
 
 
-def _environment(session: Session, cmd: c.EnvironmentCommand) -> Environment | None:
-    return _environment_named(session, cmd.app, cmd.env)
-
-
 def _build(session: Session, app: str, bid: str) -> Build | None:
     state = session.get(build_id(app, bid))
     return state if isinstance(state, Build) else None
 
 
-def _decide(session: Session, cmd: c.AnyCommand, ctx: c.Context, now: datetime) -> Decided:
-    if isinstance(cmd, c.CreateApp):
-        existing = session.get(app_id(cmd.app))
-        created = decisions.create_app(
-            existing if isinstance(existing, App) else None, cmd, ctx, now
-        )
-        return Decided(events=[created], result=WriteResult(position=0, event_id=created.event_id))
-    _require_app(session, cmd.app)
-    if isinstance(cmd, c.RecordBuild):
-        return _record_build(session, cmd, ctx, now)
-    event = _decide_for_environment(session, cmd, ctx, now)
-    result = WriteResult(position=0, event_id=event.event_id)
-    if isinstance(event, ConfigChanged | ReleaseCreated):
-        result.release = release_view_of(event)
-    return Decided(events=[event], result=result)
+def _create_app(session: Session, cmd: c.CreateApp, ctx: c.Context, now: datetime) -> Decided:
+    existing = session.get(app_id(cmd.app))
+    created = decisions.create_app(existing if isinstance(existing, App) else None, cmd, ctx, now)
+    return Decided(events=[created], result=WriteResult(position=0, event_id=created.event_id))
 
 
-def _decide_for_environment(
-    session: Session, cmd: c.EnvCommand, ctx: c.Context, now: datetime
+EnvironmentDecision = Callable[[Session, Environment | None, Any, c.Context, datetime], LedgerEvent]
+PureDecision = Callable[[Environment | None, Any, c.Context, datetime], LedgerEvent]
+
+
+def _in_environment(decide: EnvironmentDecision) -> Decide:
+    """A decision on the environment a command names, in an app that exists."""
+
+    def decided(session: Session, cmd: c.EnvCommand, ctx: c.Context, now: datetime) -> Decided:
+        _require_app(session, cmd.app)
+        env = _environment_named(session, cmd.app, cmd.env)
+        event = decide(session, env, cmd, ctx, now)
+        result = WriteResult(position=0, event_id=event.event_id)
+        if isinstance(event, ConfigChanged | ReleaseCreated):
+            result.release = release_view_of(event)
+        return Decided(events=[event], result=result)
+
+    return decided
+
+
+def _change_config(
+    session: Session, env: Environment | None, cmd: c.ChangeConfig, ctx: c.Context, now: datetime
 ) -> LedgerEvent:
-    env = _environment(session, cmd)
-    if isinstance(cmd, c.ChangeConfig):
-        policy.check_environment(session.rules, ctx, cmd, None, None)
-        return decisions.change_config(env, cmd, ctx, now)
-    if isinstance(cmd, c.SetFlag):
-        return decisions.set_flag(env, cmd, ctx, now)
-    if isinstance(cmd, c.Deploy | c.Promote):
-        return _deploy(session, env, cmd, ctx, now)
-    if isinstance(cmd, c.ProgressRollout):
-        return decisions.progress_rollout(env, cmd, ctx, now)
-    if isinstance(cmd, c.ApplyMigration):
-        return decisions.apply_migration(env, cmd, ctx, now)
-    return _rollback(session, env, cmd, ctx, now)
+    policy.check_environment(session.rules, ctx, cmd, None, None)
+    return decisions.change_config(env, cmd, ctx, now)
+
+
+def _decided_alone(decide: PureDecision) -> Decide:
+    """A decision that needs nothing but the environment."""
+    return _in_environment(lambda session, env, cmd, ctx, now: decide(env, cmd, ctx, now))
 
 
 def _deploy(
@@ -258,6 +261,7 @@ def _rollback(
 
 
 def _record_build(session: Session, cmd: c.RecordBuild, ctx: c.Context, now: datetime) -> Decided:
+    _require_app(session, cmd.app)
     bid = decisions.build_id_of(cmd)
     existing = _build(session, cmd.app, bid)
     event = decisions.record_build(existing, cmd, ctx, now)
@@ -280,3 +284,18 @@ def _record_build(session: Session, cmd: c.RecordBuild, ctx: c.Context, now: dat
     return Decided(
         events=[event], result=WriteResult(position=0, event_id=event.event_id, build=view)
     )
+
+
+Decide = Callable[[Session, Any, c.Context, datetime], Decided]
+DECIDERS: dict[type[c.AnyCommand], Decide] = {
+    c.CreateApp: _create_app,
+    c.RecordBuild: _record_build,
+    c.ChangeConfig: _in_environment(_change_config),
+    c.SetFlag: _decided_alone(decisions.set_flag),
+    c.Deploy: _in_environment(_deploy),
+    c.Promote: _in_environment(_deploy),
+    c.ProgressRollout: _decided_alone(decisions.progress_rollout),
+    c.ApplyMigration: _decided_alone(decisions.apply_migration),
+    c.Rollback: _in_environment(_rollback),
+}
+"""How each command is decided: the one table from a command's type to its handler."""

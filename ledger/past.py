@@ -17,7 +17,7 @@ from ledger.domain.errors import Invalid, NotFound
 from ledger.domain.model import Environment, Release
 from ledger.domain.moments import Moment
 from ledger.domain.names import environment_id
-from ledger.domain.secrets import redact
+from ledger.domain.secrets import Fingerprints
 from ledger.reading import Reading
 from ledger.schemas import DiffSide, DiffView, Direction, StateView, release_view, state_view
 
@@ -74,14 +74,17 @@ def _at_version(read: Reading, now: Environment, version: int, position: int | N
     return Then(then=then, now=now, position=position)
 
 
-def state_then(past: Then, *, reveal_secrets: bool = False) -> StateView:
-    """The state view of the past; secret values are fingerprinted unless revealed.
+def state_then(
+    past: Then, fingerprints: Fingerprints, *, reveal_secrets: bool = False
+) -> StateView:
+    """The state view of the past; secret values are shown as their ``fingerprints`` unless
+    revealed.
 
     A key secret now is secret in the past too: declarations are never taken back."""
     then = past.then
     if not reveal_secrets:
         secret = {*then.secret_keys, *past.now.secret_keys}
-        then = msgspec.structs.replace(then, config=redact(then.config, secret))
+        then = msgspec.structs.replace(then, config=fingerprints.redact(then.config, secret))
     return state_view(then, past.position)
 
 

@@ -6,13 +6,12 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-import msgspec
 from msgspec import Struct
 
 from ledger.domain.diff import BuildChange, ConfigChange, FlagChange, MigrationChange
 from ledger.domain.dora import DoraMetrics
 from ledger.domain.events import ActorKind, ConfigChanged, ReleaseCreated, ReleaseStatus, Via
-from ledger.domain.model import Environment, Release
+from ledger.domain.model import Environment, Release, release_of
 
 
 class ReleaseView(Struct, kw_only=True):
@@ -189,30 +188,13 @@ class Problem(Struct, kw_only=True, omit_defaults=True):
 
 def release_view_of(event: ConfigChanged | ReleaseCreated) -> ReleaseView:
     """The release an event created, as clients see it."""
-    r = event.release
-    return ReleaseView(
-        version=r.version,
-        build_id=r.build_id,
-        commit=r.commit,
-        config_version=r.config_version,
-        status=r.status,
-        rollout_percent=r.rollout_percent,
-        rollback_of=r.rollback_of,
-        description=r.description,
-        actor=event.actor,
-        created_at=event.timestamp,
-        artifact_digest=r.artifact_digest,
-        strategy=r.strategy,
-        cause=event.cause if isinstance(event, ReleaseCreated) else "config",
-        promoted_from=r.promoted_from,
-    )
+    cause = event.cause if isinstance(event, ReleaseCreated) else "config"
+    return release_view(release_of(event.release, cause, event))
 
 
 def release_view(release: Release) -> ReleaseView:
-    """A release of the domain model as clients see it."""
-    fields = msgspec.structs.asdict(release)
-    del fields["event_version"], fields["steps"]
-    return ReleaseView(**fields)
+    """A release of the domain model as clients see it: the fields of the wire shape."""
+    return ReleaseView(**{name: getattr(release, name) for name in ReleaseView.__struct_fields__})
 
 
 def state_view(state: Environment, position: int) -> StateView:

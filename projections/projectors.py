@@ -15,18 +15,13 @@ import msgspec
 from ledger.domain.events import (
     ENVIRONMENT_EVENTS,
     AppCreated,
-    BuildRecorded,
-    CommandDenied,
     ConfigChanged,
-    FlagChanged,
     LedgerEvent,
-    MigrationApplied,
     ReleaseCreated,
-    RolloutProgressed,
 )
 from ledger.domain.model import Environment, Release, evolve
 from ledger.domain.policy import Rules
-from ledger.domain.secrets import fingerprint, is_secret, redact_event
+from ledger.domain.secrets import Fingerprints, is_secret
 from ledger.schemas import AppView, HistoryItem, ReleaseView, release_view
 from ledger.schemas import state_view as state_view  # re-exported: rows and tests use it here
 from projections.provenance import unseen_in
@@ -35,23 +30,7 @@ from projections.summaries import Context, summarize
 EnvKey = tuple[str, str]
 ReleaseKey = tuple[str, str, int]
 
-KINDS: dict[type[LedgerEvent], str] = {
-    AppCreated: "app",
-    BuildRecorded: "build",
-    ConfigChanged: "config",
-    FlagChanged: "flag",
-    RolloutProgressed: "rollout",
-    MigrationApplied: "migration",
-    CommandDenied: "denied",
-}
 META_FIELDS = frozenset(LedgerEvent.__struct_fields__)
-
-
-def kind_of(event: LedgerEvent) -> str | None:
-    """The history kind of an event; None for bookkeeping events that history leaves out."""
-    if isinstance(event, ReleaseCreated):
-        return event.cause
-    return KINDS.get(type(event))
 
 
 def config_brought_by(event: LedgerEvent) -> dict[str, str]:
@@ -63,7 +42,9 @@ def config_brought_by(event: LedgerEvent) -> dict[str, str]:
     return {}
 
 
-def redact_state(state: Environment, event: LedgerEvent, secret_before: list[str]) -> None:
+def redact_state(
+    state: Environment, event: LedgerEvent, secret_before: list[str], fingerprints: Fingerprints
+) -> None:
     """Fingerprint the secret values the event brought in and those of keys it made secret.
 
     Every other value is already as shown: plaintext, or fingerprinted by an earlier event.
@@ -75,7 +56,7 @@ def redact_state(state: Environment, event: LedgerEvent, secret_before: list[str
         if is_secret(key, state.secret_keys) and (
             key in brought or not is_secret(key, secret_before)
         ):
-            state.config[key] = fingerprint(value)
+            state.config[key] = fingerprints.fingerprint(value)
 
 
 def evolve_environment(
@@ -126,13 +107,20 @@ class ViewChanges:
     """What a batch of events changes in the views, worked out without I/O.
 
     ``states`` must hold the projected state of every environment the batch touches that
-    already has one; it is updated in place. With ``rules``, deploys are summarised with where
+    already has one; it is updated in place. Secret values are shown as their
+    ``fingerprints``. With ``rules``, deploys are summarised with where
     their build should have run first (``projections.provenance``), which needs the states
     ``provenance.states_needed`` names as well.
     """
 
-    def __init__(self, states: dict[EnvKey, Environment], rules: Rules | None = None) -> None:
+    def __init__(
+        self,
+        states: dict[EnvKey, Environment],
+        fingerprints: Fingerprints,
+        rules: Rules | None = None,
+    ) -> None:
         self.states = states
+        self.fingerprints = fingerprints
         self.rules = rules
         self.apps: list[tuple[AppView, int]] = []
         self.envs: dict[EnvKey, int] = {}
@@ -141,7 +129,7 @@ class ViewChanges:
 
     def apply(self, event: LedgerEvent, position: int) -> None:
         """Add the changes one event (at its global position) makes."""
-        kind = kind_of(event)
+        kind = event.history_kind()
         if kind is None:
             return
         if isinstance(event, ENVIRONMENT_EVENTS) and event.env is not None:
@@ -150,7 +138,8 @@ class ViewChanges:
         if isinstance(event, AppCreated):
             app = AppView(name=event.app, description=event.description, created_at=event.timestamp)
             self.apps.append((app, position))
-        self.history.append(history_item(event, position, kind, summarize(event)))
+        summary = summarize(event, self._context(event))
+        self.history.append(history_item(event, position, kind, summary))
 
     def _apply_to_environment(
         self, event: LedgerEvent, key: EnvKey, position: int, kind: str
@@ -158,19 +147,20 @@ class ViewChanges:
         before = self.states.get(key)
         secret_before = list(before.secret_keys) if before else []
         # Before evolving: evolve changes the state in place.
-        summary = summarize(event, before, self._context(event))
+        summary = summarize(event, self._context(event), before)
         # The domain's own rules, fed the event as stored; the plaintext values it brings are
         # replaced at once, by the secret keys the domain holds after it (nothing awaits here).
         after, releases = evolve_environment(before, event)
-        redact_state(after, event, secret_before)
+        redact_state(after, event, secret_before, self.fingerprints)
         self.states[key] = after
         self.envs[key] = position
         for release in releases:
             self.releases[(*key, release.version)] = release_view(release)
-        shown = redact_event(event, after.secret_keys)
+        shown = self.fingerprints.redact_event(event, after.secret_keys)
         self.history.append(history_item(shown, position, kind, summary))
 
     def _context(self, event: LedgerEvent) -> Context:
         if self.rules is None:
-            return Context()
-        return Context(unseen_in=unseen_in(event, self.states, self.rules))
+            return Context(fingerprints=self.fingerprints)
+        seen = unseen_in(event, self.states, self.rules)
+        return Context(fingerprints=self.fingerprints, unseen_in=seen)

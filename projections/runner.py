@@ -17,6 +17,7 @@ from ledger.application import LedgerStore
 from ledger.domain.events import ENVIRONMENT_EVENTS, LedgerEvent
 from ledger.domain.model import Environment
 from ledger.domain.policy import Rules
+from ledger.domain.secrets import Fingerprints
 from ledger.follower import Batch, IsolatingFollower
 from ledger.ownership import Ownership
 from projections.projectors import EnvKey, ViewChanges
@@ -47,12 +48,14 @@ class ProjectionRunner(IsolatingFollower):
         cache_size: int = CACHE_SIZE,
         ownership: Ownership | None = None,
         rules: Rules | None = None,
+        fingerprints: Fingerprints,
     ) -> None:
         super().__init__(
             store, batch_size=batch_size, poll_seconds=poll_seconds, ownership=ownership
         )
         self.views = views
         self.rules = rules or Rules()  # the policy the summaries' provenance notes follow
+        self.fingerprints = fingerprints  # the ledger's: how the views show secret values
         self.cache_size = cache_size
         self._cache: OrderedDict[EnvKey, Environment] = OrderedDict()
         self._rebuilt: set[EnvKey] | None = None  # during a rebuild: the states written so far
@@ -161,7 +164,7 @@ class ProjectionRunner(IsolatingFollower):
         """Apply the batch's events and write their changes with the new position."""
         start = self.position
         states = await self._states_for([event for _, event in batch])
-        changes = ViewChanges(states, self.rules)
+        changes = ViewChanges(states, self.fingerprints, self.rules)
         end = batch[-1][0]
         try:
             for position, event in batch:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import singledispatch
+from collections.abc import Callable
+from typing import Any
 
 from msgspec import Struct
 
@@ -19,7 +20,7 @@ from ledger.domain.events import (
     RolloutProgressed,
 )
 from ledger.domain.model import Environment
-from ledger.domain.secrets import fingerprint, is_secret
+from ledger.domain.secrets import Fingerprints, is_secret
 
 SHORT_COMMIT = 7
 MAX_LISTED_KEYS = 10
@@ -29,11 +30,12 @@ MAX_DESCRIPTION = 72
 class Context(Struct, frozen=True, kw_only=True):
     """What the projector knows beyond the environment the event changed."""
 
+    fingerprints: Fingerprints
+    """The ledger's: how the environment before shows its secret values."""
     unseen_in: str | None = None
     """A deploy's build did not succeed in this environment first (``projections.provenance``)."""
 
 
-NO_CONTEXT = Context()
 Before = Environment | None
 
 
@@ -57,26 +59,25 @@ def after_rollback(before: Environment | None) -> str:
     return f" (after rollback v{current.version})"
 
 
-@singledispatch
-def summarize(event: LedgerEvent, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def summarize(event: LedgerEvent, context: Context, before: Before = None) -> str:
     """One line saying who did what where; ``before`` is the environment the event changed."""
-    where = f"{event.app} {event.env}" if event.env else event.app
-    return f"{event.actor} recorded {type(event).__name__} in {where}"
+    line = SUMMARIES.get(type(event))
+    if line is None:  # bookkeeping, which history leaves out
+        where = f"{event.app} {event.env}" if event.env else event.app
+        return f"{event.actor} recorded {type(event).__name__} in {where}"
+    return line(event, before, context)
 
 
-@summarize.register
-def _(event: AppCreated, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def app_created(event: AppCreated, before: Before, context: Context) -> str:
     return f"{event.actor} created app {event.app}"
 
 
-@summarize.register
-def _(event: BuildRecorded, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def build_recorded(event: BuildRecorded, before: Before, context: Context) -> str:
     facts = f"({event.commit[:SHORT_COMMIT]}, {event.status})"
     return f"{event.actor} recorded build {event.build_id} of {event.app} {facts}"
 
 
-@summarize.register
-def _(event: ReleaseCreated, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def release_created(event: ReleaseCreated, before: Before, context: Context) -> str:
     r = event.release
     if event.cause == "rollback":
         forced = ""
@@ -97,8 +98,7 @@ def _(event: ReleaseCreated, before: Before = None, context: Context = NO_CONTEX
     return f"{event.actor} deployed {release} to {event.env}{tail}"
 
 
-@summarize.register
-def _(event: RolloutProgressed, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def rollout_progressed(event: RolloutProgressed, before: Before, context: Context) -> str:
     release = f"{event.app} {event.env} v{event.version}"
     if event.status == "rolling_out":
         return f"{event.actor} moved {release} to {event.percent}%"
@@ -109,16 +109,14 @@ def _(event: RolloutProgressed, before: Before = None, context: Context = NO_CON
     return f"{event.actor} marked the rollout of {release} as {event.status}"
 
 
-@summarize.register
-def _(event: FlagChanged, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def flag_changed(event: FlagChanged, before: Before, context: Context) -> str:
     state = "on" if event.enabled else "off"
     if event.enabled and event.rollout_percent is not None:
         state = f"on for {event.rollout_percent}%"
     return f"{event.actor} turned flag {event.flag} {state} in {event.app} {event.env}"
 
 
-@summarize.register
-def _(event: MigrationApplied, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def migration_applied(event: MigrationApplied, before: Before, context: Context) -> str:
     kind = "reversible" if event.reversible else "irreversible"
     return (
         f"{event.actor} applied migration {event.migration_id} to {event.app} {event.env} "
@@ -126,16 +124,14 @@ def _(event: MigrationApplied, before: Before = None, context: Context = NO_CONT
     )
 
 
-@summarize.register
-def _(event: CommandDenied, before: Before = None, context: Context = NO_CONTEXT) -> str:
+def command_denied(event: CommandDenied, before: Before, context: Context) -> str:
     what = re.sub(r"(?<!^)(?=[A-Z])", " ", event.command).lower()
     where = f"{event.app} {event.env}" if event.env else event.app
     return f"{event.actor} was denied {what} in {where}: {event.detail}"
 
 
-@summarize.register
-def _(event: ConfigChanged, before: Before = None, context: Context = NO_CONTEXT) -> str:
-    changes = config_changes(event, before)
+def config_changed(event: ConfigChanged, before: Before, context: Context) -> str:
+    changes = config_changes(event, before, context.fingerprints)
     count = f"{len(changes)} config key{'' if len(changes) == 1 else 's'}"
     listed = ", ".join(changes[:MAX_LISTED_KEYS])
     if len(changes) > MAX_LISTED_KEYS:
@@ -144,7 +140,23 @@ def _(event: ConfigChanged, before: Before = None, context: Context = NO_CONTEXT
     return f"{count} changed in {where}: {listed}{after_rollback(before)}"
 
 
-def config_changes(event: ConfigChanged, before: Environment | None) -> list[str]:
+Summary = Callable[[Any, Before, Context], str]
+SUMMARIES: dict[type[LedgerEvent], Summary] = {
+    AppCreated: app_created,
+    BuildRecorded: build_recorded,
+    ConfigChanged: config_changed,
+    ReleaseCreated: release_created,
+    RolloutProgressed: rollout_progressed,
+    FlagChanged: flag_changed,
+    MigrationApplied: migration_applied,
+    CommandDenied: command_denied,
+}
+"""The one line of each event type that history shows (its ``kind`` is not None)."""
+
+
+def config_changes(
+    event: ConfigChanged, before: Environment | None, fingerprints: Fingerprints
+) -> list[str]:
     """Keys added (+), changed (~) and removed (-), by name only; values are never shown.
 
     ``before`` shows secret values as fingerprints; the event's values may be either.
@@ -152,7 +164,8 @@ def config_changes(event: ConfigChanged, before: Environment | None) -> list[str
     old = before.config if before else {}
     newly_secret = newly_secret_keys(event, before)
     added = sorted(k for k in event.set if k not in old)
-    changed = {k for k, v in event.set.items() if k in old and old[k] not in (v, fingerprint(v))}
+    shown = fingerprints.fingerprint
+    changed = {k for k, v in event.set.items() if k in old and old[k] not in (v, shown(v))}
     changed |= newly_secret - set(added)
     marks = [f"+{k}" for k in added]
     marks += [f"~{k} (now secret)" if k in newly_secret else f"~{k}" for k in sorted(changed)]

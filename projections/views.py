@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from ledger.application import LedgerStore
-from ledger.domain.secrets import use_fingerprint_key
+from ledger.domain.secrets import Fingerprints
 from ledger.settings import Settings
 from ledger.store import EVENTS_FILE
 from projections import sql
@@ -27,6 +27,7 @@ class Views:
         replica: ReadReplica | None = None,
     ) -> None:
         self.database = database
+        self.fingerprints = runner.fingerprints  # the ledger's key, kept in this database
         self.runner = runner
         self.queries = queries  # on the primary: for followers, and reads without a replica
         self.replica = replica
@@ -74,8 +75,8 @@ async def open_views(settings: Settings, store: LedgerStore) -> Views:
     try:
         views = ViewStore(database)
         await views.create_tables()
-        use_fingerprint_key(await ledger_key(database, "fingerprint"))
-        runner = ProjectionRunner(store, views, rules=settings.rules())
+        fingerprints = Fingerprints(await ledger_key(database, "fingerprint"))
+        runner = ProjectionRunner(store, views, rules=settings.rules(), fingerprints=fingerprints)
         await runner.load()
         replica = await open_replica(settings)
     except BaseException:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from msgspec import Meta, Struct
 
@@ -34,17 +34,22 @@ SchemaVersion = (
 Rails and golang-migrate number theirs); the ledger stores and returns it as a string."""
 
 
-class Command(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Base of every command."""
+TAG = "op"
+
+
+class Command(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field=TAG):
+    """Base of every command; ``op`` names it where commands travel together (a batch)."""
 
     app: Name
 
 
-class CreateApp(Command, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class CreateApp(Command, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="create_app"):
     description: Text | None = None
 
 
-class RecordBuild(Command, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class RecordBuild(
+    Command, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="record_build"
+):
     build_id: BuildId | None = None
     commit: Annotated[str, Meta(pattern=r"^[0-9a-fA-F]{4,64}$")]
     branch: Token | None = None
@@ -61,51 +66,73 @@ class EnvironmentCommand(Command, frozen=True, kw_only=True, forbid_unknown_fiel
     reason: Text | None = None
 
 
-class ChangeConfig(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ChangeConfig(
+    EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="change_config"
+):
     set: Annotated[dict[ConfigKey, ConfigValue], Meta(max_length=1000)] = {}
     unset: Annotated[list[ConfigKey], Meta(max_length=1000)] = []
     secret: Annotated[list[ConfigKey], Meta(max_length=1000)] = []
 
 
-class SetFlag(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class SetFlag(
+    EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="set_flag"
+):
     flag: FlagName
     enabled: bool
     rollout_percent: Percent | None = None
 
 
-class Deploy(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Deploy(
+    EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="deploy"
+):
     build_id: BuildId
     description: Text | None = None
     strategy: Strategy = "all"
     steps: Annotated[list[Step], Meta(max_length=20)] | None = None
 
 
-class ProgressRollout(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ProgressRollout(
+    EnvironmentCommand,
+    frozen=True,
+    kw_only=True,
+    forbid_unknown_fields=True,
+    tag="progress_rollout",
+):
     version: Annotated[int, Meta(ge=1)]
     percent: Step | None = None
     status: Literal["completed", "aborted", "failed"] | None = None
 
 
-class ApplyMigration(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ApplyMigration(
+    EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="apply_migration"
+):
     migration_id: BuildId
     schema_version: SchemaVersion
     reversible: bool
     description: Text | None = None
 
 
-class Rollback(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Rollback(
+    EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="rollback"
+):
     reason: Annotated[Storable, Meta(min_length=1, max_length=4096)]
     to_version: Annotated[int, Meta(ge=1)] | None = None
     force: bool = False
 
 
-class Promote(EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Promote(
+    EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="promote"
+):
     from_env: Name
     description: Text | None = None
 
 
 EnvCommand = ChangeConfig | SetFlag | Deploy | ProgressRollout | ApplyMigration | Rollback | Promote
 AnyCommand = CreateApp | RecordBuild | EnvCommand
+"""Every command: a union tagged by ``op``, so one decode picks the command a batch item names."""
+
+OPS: dict[str, type[AnyCommand]] = {cls.__struct_config__.tag: cls for cls in get_args(AnyCommand)}
+"""Each command by its ``op``."""
 
 
 class Context(Struct, frozen=True, kw_only=True):

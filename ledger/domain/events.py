@@ -28,6 +28,10 @@ class LedgerEvent(Struct, frozen=True, kw_only=True, omit_defaults=True):
     """What every stored event carries: stream position, who, how, when, and the chain link."""
 
     class_version: ClassVar[int] = 1
+    kind: ClassVar[str | None]
+    """The kind of change the history shows it as; None: bookkeeping that history leaves out."""
+    cloudevent_type: ClassVar[str | None]
+    """Its CloudEvents type (a CDEvents type where one fits); None: never published."""
 
     originator_id: UUID
     originator_version: int
@@ -44,8 +48,15 @@ class LedgerEvent(Struct, frozen=True, kw_only=True, omit_defaults=True):
     correlation_id: str | None = None
     prev_hash: str
 
+    def history_kind(self) -> str | None:
+        """The kind of change this event is (the class's ``kind`` unless the event says more)."""
+        return self.kind
+
 
 class AppCreated(LedgerEvent, frozen=True, kw_only=True):
+    kind: ClassVar[str | None] = "app"
+    cloudevent_type: ClassVar[str | None] = "dev.cdeventsx.ledger-app.created.0.1.0"
+
     description: str | None = None
 
 
@@ -66,6 +77,9 @@ class Pipeline(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 
 
 class BuildRecorded(LedgerEvent, frozen=True, kw_only=True):
+    kind: ClassVar[str | None] = "build"
+    cloudevent_type: ClassVar[str | None] = "dev.cdevents.build.finished.0.3.0"
+
     build_id: str
     commit: str
     branch: str | None = None
@@ -97,6 +111,9 @@ class ReleaseFacts(Struct, frozen=True, kw_only=True):
 class ConfigChanged(LedgerEvent, frozen=True, kw_only=True):
     """Config is immutable per release: a change is a new config version and a new release."""
 
+    kind: ClassVar[str | None] = "config"
+    cloudevent_type: ClassVar[str | None] = "dev.cdevents.environment.modified.0.3.0"
+
     set: dict[str, str]
     unset: tuple[str, ...] = ()
     secret_keys: tuple[str, ...] = ()
@@ -106,6 +123,11 @@ class ConfigChanged(LedgerEvent, frozen=True, kw_only=True):
 class ReleaseCreated(LedgerEvent, frozen=True, kw_only=True):
     """A deploy, a promotion or a rollback made a new release."""
 
+    # The kind is its cause (history_kind); a release of a build is published as the CDEvents
+    # service event of what it did to the service (ledger.cloudevents), one of no build as:
+    kind: ClassVar[str | None] = "deploy"
+    cloudevent_type: ClassVar[str | None] = "dev.cdeventsx.ledger-release.created.0.1.0"
+
     cause: ReleaseCause
     release: ReleaseFacts
     restored_config: dict[str, str] | None = None
@@ -113,20 +135,33 @@ class ReleaseCreated(LedgerEvent, frozen=True, kw_only=True):
     forced: bool = False
     crossed_migrations: tuple[str, ...] = ()
 
+    def history_kind(self) -> str | None:
+        """deploy, promote or rollback: what made the release."""
+        return self.cause
+
 
 class RolloutProgressed(LedgerEvent, frozen=True, kw_only=True):
+    kind: ClassVar[str | None] = "rollout"
+    cloudevent_type: ClassVar[str | None] = "dev.cdeventsx.ledger-rollout.progressed.0.1.0"
+
     version: int
     percent: int
     status: ReleaseStatus
 
 
 class FlagChanged(LedgerEvent, frozen=True, kw_only=True):
+    kind: ClassVar[str | None] = "flag"
+    cloudevent_type: ClassVar[str | None] = "dev.cdeventsx.ledger-flag.changed.0.1.0"
+
     flag: str
     enabled: bool
     rollout_percent: int | None = None
 
 
 class MigrationApplied(LedgerEvent, frozen=True, kw_only=True):
+    kind: ClassVar[str | None] = "migration"
+    cloudevent_type: ClassVar[str | None] = "dev.cdeventsx.ledger-migration.applied.0.1.0"
+
     migration_id: str
     schema_version: str
     reversible: bool
@@ -135,6 +170,9 @@ class MigrationApplied(LedgerEvent, frozen=True, kw_only=True):
 
 class CommandDenied(LedgerEvent, frozen=True, kw_only=True):
     """A command the policy refused: attempted changes stay visible."""
+
+    kind: ClassVar[str | None] = "denied"
+    cloudevent_type: ClassVar[str | None] = "dev.cdeventsx.ledger-command.denied.0.1.0"
 
     command: str
     detail: str
@@ -147,6 +185,9 @@ class EventRef(Struct, frozen=True):
 
 class IdempotencyRecorded(LedgerEvent, frozen=True, kw_only=True):
     """The first result of a command sent with an idempotency key, kept to answer repeats."""
+
+    kind: ClassVar[str | None] = None
+    cloudevent_type: ClassVar[str | None] = None
 
     key: str
     request_digest: str
@@ -162,6 +203,19 @@ class Snapshot(Struct, frozen=True, kw_only=True):
     timestamp: datetime
     state: bytes
 
+
+EVENTS: tuple[type[LedgerEvent], ...] = (
+    AppCreated,
+    BuildRecorded,
+    ConfigChanged,
+    ReleaseCreated,
+    RolloutProgressed,
+    FlagChanged,
+    MigrationApplied,
+    CommandDenied,
+    IdempotencyRecorded,
+)
+"""Every event type the ledger stores."""
 
 ENVIRONMENT_EVENTS = (
     ConfigChanged,

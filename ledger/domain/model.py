@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import singledispatch
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -22,7 +23,6 @@ from ledger.domain.events import (
     ReleaseCause,
     ReleaseCreated,
     ReleaseFacts,
-    ReleaseStatus,
     RolloutProgressed,
     Snapshot,
 )
@@ -31,25 +31,25 @@ GOOD = ("succeeded", "superseded")
 LIVE = ("rolling_out", "succeeded")
 
 
-class Release(Struct, kw_only=True):
-    """A release of an environment as it stands now."""
+class Release(ReleaseFacts, frozen=True, kw_only=True):
+    """A release of an environment as it stands now: the facts it was created with (its
+    status and rollout percent as they are now), by what and by whom."""
 
-    version: int
-    build_id: str | None
-    commit: str | None
-    artifact_digest: str | None
-    config_version: int
-    status: ReleaseStatus
-    rollout_percent: int
-    strategy: str
-    steps: tuple[int, ...]
-    rollback_of: int | None
-    promoted_from: str | None
     cause: ReleaseCause
-    description: str | None
     actor: str
     created_at: datetime
     event_version: int  # the stream version of the event that created it
+
+
+def release_of(facts: ReleaseFacts, cause: ReleaseCause, event: LedgerEvent) -> Release:
+    """The release an event creates with these facts."""
+    return Release(
+        **msgspec.structs.asdict(facts),
+        cause=cause,
+        actor=event.actor,
+        created_at=event.timestamp,
+        event_version=event.originator_version,
+    )
 
 
 class Flag(Struct, kw_only=True):
@@ -107,10 +107,16 @@ class Environment(Stream, kw_only=True):
 
     def release(self, version: int) -> Release | None:
         """Release ``version``, if this state holds it (a moment holds the open ones only)."""
+        index = self.index_of(version)
+        return None if index is None else self.releases[index]
+
+    def index_of(self, version: int) -> int | None:
+        """Where release ``version`` is in ``releases``, if this state holds it."""
         releases = self.releases
         if 0 < version <= len(releases) and releases[version - 1].version == version:
-            return releases[version - 1]
-        return next((r for r in reversed(releases) if r.version == version), None)
+            return version - 1
+        found = (i for i in range(len(releases) - 1, -1, -1) if releases[i].version == version)
+        return next(found, None)
 
     def open_releases(self) -> list[Release]:
         """The releases that may still change (rolling out or succeeded), oldest first.
@@ -207,15 +213,7 @@ def _environment(event: LedgerEvent, state: Stream | None) -> Environment:
 def _add_release(
     env: Environment, facts: ReleaseFacts, cause: ReleaseCause, event: LedgerEvent
 ) -> None:
-    env.releases.append(
-        Release(
-            **msgspec.structs.asdict(facts),
-            cause=cause,
-            actor=event.actor,
-            created_at=event.timestamp,
-            event_version=event.originator_version,
-        )
-    )
+    env.releases.append(release_of(facts, cause, event))
     if facts.status == "succeeded":
         _supersede_older(env, facts.version)
 
@@ -226,9 +224,16 @@ def _supersede_older(env: Environment, version: int) -> None:
         if release.version >= version:
             break
         if release.status == "succeeded":
-            release.status = "superseded"
+            _change(env, release, status="superseded")
         elif release.status == "rolling_out":
-            release.status = "aborted"
+            _change(env, release, status="aborted")
+
+
+def _change(env: Environment, release: Release, **changes: Any) -> None:
+    """A release is a value: a change replaces it where it is."""
+    index = env.index_of(release.version)
+    assert index is not None
+    env.releases[index] = msgspec.structs.replace(release, **changes)
 
 
 @_apply.register
@@ -261,8 +266,7 @@ def _(event: RolloutProgressed, state: Stream | None) -> Stream:
     release = env.release(event.version)
     if release is None:  # closed (a moment holds open releases only): nothing may change it
         return env
-    release.status = event.status
-    release.rollout_percent = event.percent
+    _change(env, release, status=event.status, rollout_percent=event.percent)
     if event.status == "succeeded":
         _supersede_older(env, event.version)
     return env

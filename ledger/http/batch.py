@@ -24,17 +24,6 @@ from ledger.http.writes import json_response
 from ledger.schemas import FieldError, Problem, WriteResult
 
 MAX_ITEMS = 10_000
-OPS: dict[str, type[c.AnyCommand]] = {
-    "create_app": c.CreateApp,
-    "record_build": c.RecordBuild,
-    "change_config": c.ChangeConfig,
-    "set_flag": c.SetFlag,
-    "deploy": c.Deploy,
-    "progress_rollout": c.ProgressRollout,
-    "apply_migration": c.ApplyMigration,
-    "rollback": c.Rollback,
-    "promote": c.Promote,
-}
 
 
 class ItemResult(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -50,21 +39,14 @@ class BatchResult(msgspec.Struct, kw_only=True):
     refused: int
 
 
-class BatchItem(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
-    """One item: the command's fields plus ``op`` (and an optional idempotency key)."""
-
-    op: Literal[
-        "create_app",
-        "record_build",
-        "change_config",
-        "set_flag",
-        "deploy",
-        "progress_rollout",
-        "apply_migration",
-        "rollback",
-        "promote",
-    ]
-    idempotency_key: Storable | None = None
+KEY = "idempotency_key"
+BatchItem = msgspec.defstruct(
+    "BatchItem",
+    [(c.TAG, Literal[tuple(c.OPS)]), (KEY, Storable | None, None)],
+    kw_only=True,
+)
+"""What an item says beyond its command: the ``op`` naming it, and an optional idempotency key
+(checked first, so an item with an unknown op is answered as such)."""
 
 
 async def read_items(request: web.Request) -> list[Any]:
@@ -117,9 +99,9 @@ async def batch(request: web.Request) -> web.Response:
 def _command(item: Any) -> tuple[c.AnyCommand, str | None]:
     if not isinstance(item, dict):
         raise Unprocessable("item", "each item is a JSON object with an op")
-    head = msgspec.convert(item, BatchItem)
-    fields = {k: v for k, v in item.items() if k not in ("op", "idempotency_key")}
-    return msgspec.convert(fields, OPS[head.op]), head.idempotency_key
+    key: str | None = getattr(msgspec.convert(item, BatchItem), KEY)
+    fields = {k: v for k, v in item.items() if k != KEY}
+    return msgspec.convert(fields, c.AnyCommand), key
 
 
 def _invalid(index: int, error: Exception) -> ItemResult:
@@ -150,20 +132,18 @@ async def _outcome(index: int, pending: ItemResult | asyncio.Future[WriteResult]
         return ItemResult(index=index, status=status, problem=problem)
 
 
-def _operation(op: str, command: type[c.AnyCommand]) -> type[msgspec.Struct]:
-    """The command as a batch item: its fields, ``op`` naming it, and an optional key."""
+def _operation(command: type[c.AnyCommand]) -> type[msgspec.Struct]:
+    """The command as a batch item: its fields, its ``op`` tag, and an optional key."""
     return msgspec.defstruct(
         f"{command.__name__}Operation",
-        [("idempotency_key", Storable | None, None)],
+        [(KEY, Storable | None, None)],
         bases=(command,),
-        tag_field="op",
-        tag=op,
         kw_only=True,
         frozen=True,
         forbid_unknown_fields=True,
     )
 
 
-OPERATIONS = tuple(_operation(op, command) for op, command in OPS.items())
+OPERATIONS = tuple(_operation(command) for command in c.OPS.values())
 BatchOperation: Any = Union[OPERATIONS]  # noqa: UP007 (a union built from a tuple of types)
 """What an item may be, one operation per ``op``: the request body's schema (OpenAPI)."""

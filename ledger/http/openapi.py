@@ -100,7 +100,7 @@ def _param(name: str, where: str) -> dict[str, Any]:
 def _body_schema(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     """The command's schema as a request body: path parameters dropped, renamed fields."""
     name = route.body.__name__
-    source = components[name]
+    source = components[name] = _untagged(components[name], route.body)
     in_path = set(re.findall(r"{(\w+)}", route.path))
     inverse = {inner: outer for outer, inner in route.renames.items()}
     props = {inverse.get(k, k): v for k, v in source["properties"].items() if k not in in_path}
@@ -108,3 +108,11 @@ def _body_schema(route: Route, components: dict[str, Any]) -> dict[str, Any]:
     body = {**source, "title": f"{name}Body", "properties": props, "required": required}
     components[f"{name}Body"] = body
     return {"$ref": REF.format(name=f"{name}Body")}
+
+
+def _untagged(schema: dict[str, Any], command: type[msgspec.Struct]) -> dict[str, Any]:
+    """The command without its ``op`` tag: a route names its command (a batch item needs it)."""
+    tag = command.__struct_config__.tag_field
+    props = {k: v for k, v in schema["properties"].items() if k != tag}
+    required = [k for k in schema.get("required", []) if k != tag]
+    return {**schema, "properties": props, "required": required}

@@ -10,7 +10,7 @@ from aiohttp import web
 from ledger import past
 from ledger.domain.errors import NotFound
 from ledger.domain.names import check_name, is_count
-from ledger.http.keys import STORE
+from ledger.http.keys import STORE, VIEWS
 from ledger.http.problems import Unprocessable
 from ledger.http.reads import caught_up, int_param, may_read_secrets, names, time_param
 from ledger.http.writes import json_response
@@ -38,7 +38,8 @@ async def past_state(
     else:
         position = await _position_asked(request, queries, app, env)
         then = await asyncio.to_thread(past.at_position, store, app, env, position)
-    return past.state_then(then, reveal_secrets=may_read_secrets(request))
+    fingerprints = request.app[VIEWS].fingerprints
+    return past.state_then(then, fingerprints, reveal_secrets=may_read_secrets(request))
 
 
 async def _position_asked(request: web.Request, queries: Queries, app: str, env: str) -> int:

@@ -13,7 +13,6 @@ from ledger.cloudevents import CloudEvent
 from ledger.domain.commands import Name
 from ledger.domain.errors import NotFound
 from ledger.domain.names import MAX_VERSION, environment_id, is_count
-from ledger.domain.secrets import fingerprint
 from ledger.follower import read_batch
 from ledger.http.consistency import included, wants_latest
 from ledger.http.keys import PRINCIPAL, STORE, VIEWS
@@ -111,6 +110,7 @@ async def _reveal_secrets(request: web.Request, state: StateView) -> None:
     stored = await asyncio.to_thread(request.app[STORE].moment, stream_id)
     if stored is None:
         return
+    fingerprint = request.app[VIEWS].fingerprints.fingerprint
     for key, shown in state.config.items():
         plain = stored.state.config.get(key)
         if plain is not None and shown == fingerprint(plain):
@@ -190,7 +190,8 @@ async def events(request: web.Request) -> web.Response:
     def read() -> tuple[list[CloudEvent], int]:
         batch = read_batch(store, after, limit)
         last = batch[-1][0] if batch else after
-        return [m.cloudevent for m in messages_of(store, batch)], last
+        messages = messages_of(store, batch, request.app[VIEWS].fingerprints)
+        return [m.cloudevent for m in messages], last
 
     cloudevents, last = await asyncio.to_thread(read)
     return web.Response(

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import msgspec
 from aiohttp import web
 
-from ledger.domain.commands import Command, Context
+from ledger.domain.commands import TAG, Command, Context
 from ledger.domain.events import Via
 from ledger.domain.names import MAX_VERSION, is_count
 from ledger.domain.text import decode_json
@@ -55,6 +55,8 @@ async def command_from(request: web.Request, cls: type[C], renames: dict[str, st
             body[inner] = body.pop(outer)
         elif inner in body:
             raise Unprocessable(inner, f"unknown field {inner!r}")
+    if TAG in body:  # the route names the command; only a batch item says its op
+        raise msgspec.ValidationError(f"Object contains unknown field `{TAG}`")
     try:
         return msgspec.convert(body | path_params(request), cls)
     except msgspec.ValidationError as error:

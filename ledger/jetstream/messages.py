@@ -8,12 +8,11 @@ import msgspec
 
 from ledger.application import LedgerStore
 from ledger.cloudevents import CloudEvent, to_cloudevent
-from ledger.domain.events import ConfigChanged, IdempotencyRecorded, LedgerEvent, ReleaseCreated
+from ledger.domain.events import ConfigChanged, LedgerEvent, ReleaseCreated
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
-from ledger.domain.secrets import redact_event
+from ledger.domain.secrets import Fingerprints
 from ledger.follower import Batch
-from projections.projectors import kind_of
 
 EVENTS_SUBJECT = "ledger.events"
 FEED_SUBJECT = "ledger.feed"
@@ -33,21 +32,22 @@ def feed_subject(app: str, env: str | None) -> str:
     return f"{FEED_SUBJECT}.{app}.{env or '_'}"
 
 
-def messages_of(store: LedgerStore, batch: Batch) -> list[Message]:
+def messages_of(store: LedgerStore, batch: Batch, fingerprints: Fingerprints) -> list[Message]:
     """The CloudEvent of each ledger event of the batch (bookkeeping events are left out).
 
-    Secret values are redacted with the keys the environment declares secret now (a superset
-    of those declared then, since declarations are never taken back)."""
+    Secret values are shown as their ``fingerprints``, redacted with the keys the environment
+    declares secret now (a superset of those declared then, since declarations are never taken
+    back)."""
     states: dict[UUID, Environment | None] = {}
     out = []
     for position, event in batch:
-        kind = kind_of(event)
-        if kind is None or isinstance(event, IdempotencyRecorded):
+        kind = event.history_kind()
+        if kind is None or event.cloudevent_type is None:
             continue
         first = False
         if isinstance(event, ConfigChanged | ReleaseCreated):
             state = _environment(store, event, states)
-            event = redact_event(event, state.secret_keys if state else ())
+            event = fingerprints.redact_event(event, state.secret_keys if state else ())
             first = isinstance(event, ReleaseCreated) and _first_deploy(state, event)
         cloudevent = to_cloudevent(event, position, kind, first)
         out.append(Message(event_subject(event, kind), str(event.event_id), cloudevent))

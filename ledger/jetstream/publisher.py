@@ -107,7 +107,8 @@ class Publisher(IsolatingFollower):
     async def publish(self, batch: Batch) -> None:
         """Publish a batch and wait until JetStream acknowledged every message of it."""
         js = await self._jetstream()
-        messages = await asyncio.to_thread(messages_of, self.store, batch)
+        fingerprints = self.views.fingerprints
+        messages = await asyncio.to_thread(messages_of, self.store, batch, fingerprints)
         summaries = await self._summaries(batch)
         try:
             outgoing = _outgoing(messages, summaries)

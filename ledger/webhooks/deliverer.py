@@ -243,7 +243,8 @@ class Deliverer:
     async def _body(self, hook: Webhook, item: HistoryItem) -> tuple[bytes, str]:
         if hook.format == "slack":
             return msgspec.json.encode(slack_message(item, self.base_url)), "application/json"
-        body = await asyncio.to_thread(cloudevent_body, self.store, item.position)
+        shown = self.views.fingerprints
+        body = await asyncio.to_thread(cloudevent_body, self.store, item.position, shown)
         return body, CLOUDEVENTS_JSON
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> str | None:

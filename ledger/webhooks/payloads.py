@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from ledger.application import LedgerStore
+from ledger.domain.secrets import Fingerprints
 from ledger.follower import read_batch
 from ledger.jetstream.messages import messages_of
 from ledger.schemas import HistoryItem
@@ -54,9 +55,9 @@ def delivery_headers(
     }
 
 
-def cloudevent_body(store: LedgerStore, position: int) -> bytes:
+def cloudevent_body(store: LedgerStore, position: int, fingerprints: Fingerprints) -> bytes:
     """The CloudEvent of the event at ``position`` (blocking: reads the log)."""
-    messages = messages_of(store, read_batch(store, position - 1, 1))
+    messages = messages_of(store, read_batch(store, position - 1, 1), fingerprints)
     if not messages or messages[0].cloudevent.ledgerposition != position:
         raise LookupError(f"no published event at position {position}")
     return msgspec.json.encode(messages[0].cloudevent)

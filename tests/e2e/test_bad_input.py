@@ -78,6 +78,8 @@ WRONG_TYPES = [
 UNKNOWN_FIELDS = [
     ("POST", "/v1/apps", {"name": "x1", "colour": "red"}, "colour"),
     ("POST", f"{STAGING}/deploys", {"build_id": "ok", "buildid": "ok"}, "buildid"),
+    ("POST", f"{STAGING}/deploys", {"build_id": "ok", "op": "deploy"}, "op"),  # a batch's only
+    ("POST", f"{STAGING}/rollback", {"reason": "x", "op": "deploy"}, "op"),
     ("PUT", f"{STAGING}/flags/beta", {"enabled": True, "percent": 5}, "percent"),
     ("POST", f"{STAGING}/rollback", {"reason": "x", "to": 1}, "to"),
     ("POST", f"{STAGING}/config", {"set": {"A": "1"}, "secrets": ["A"]}, "secrets"),

@@ -125,7 +125,7 @@ EXAMPLES = [
 
 
 def test_the_batch_body_is_one_operation_per_op(document: dict[str, Any]) -> None:
-    from ledger.http.batch import OPS
+    from ledger.domain.commands import OPS
 
     body = document["paths"]["/v1/events:batch"]["post"]["requestBody"]
     items = body["content"]["application/json"]["schema"]["items"]

@@ -61,6 +61,35 @@ async def test_a_batch_applies_the_good_items_and_refuses_the_bad_each_on_its_ow
     assert len(await _history(client, positions[-1])) == 303
 
 
+BAD_ITEMS = [
+    ({"op": "no-such-op"}, "op", "Invalid enum value 'no-such-op' - at `$.op`"),
+    ({"app": "shop"}, "op", "Object missing required field `op`"),
+    ({"op": 3}, "op", "Expected `str`, got `int` - at `$.op`"),
+    (
+        {"app": "Shop!", "op": "create_app", "idempotency_key": 5},
+        "idempotency_key",
+        "Expected `str | null`, got `int` - at `$.idempotency_key`",
+    ),
+    (
+        {"op": "deploy", "app": "shop", "env": "prod"},
+        "build_id",
+        "Object missing required field `build_id`",
+    ),
+    ({"op": "create_app", "app": "shop", "env": "x"}, "env", "Object contains unknown field `env`"),
+    (["create_app"], "item", "each item is a JSON object with an op"),
+]
+
+
+@pytest.mark.parametrize(("item", "field", "detail"), BAD_ITEMS)
+async def test_a_bad_item_is_answered_with_the_field_at_fault(
+    client: TestClient[Any, Any], item: Any, field: str, detail: str
+) -> None:
+    answer = await (await client.post("/v1/events:batch", json=[item])).json()
+    problem = answer["results"][0]["problem"]
+    assert (problem["status"], problem["detail"]) == (422, detail)
+    assert problem["errors"] == [{"field": field, "message": detail}]
+
+
 async def test_ndjson_and_idempotency_keys_per_item(client: TestClient[Any, Any]) -> None:
     lines = [
         {"op": "create_app", "app": "shop"},

@@ -11,7 +11,7 @@ from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
-from ledger.domain.secrets import redact
+from ledger.domain.secrets import Fingerprints
 from ledger.schemas import FlagView, HistoryItem, StateView, release_view
 from projections import HistoryQuery, Views
 
@@ -30,7 +30,7 @@ def last_position(store: LedgerStore, stream_id: UUID) -> int:
     return max(n.id for n in log if n.originator_id == stream_id)
 
 
-def expected_state(store: LedgerStore, app: str, env: str) -> StateView:
+def expected_state(store: LedgerStore, app: str, env: str, fingerprints: Fingerprints) -> StateView:
     """The state a client must see, worked out from the domain's own stream."""
     domain = domain_environment(store, app, env)
     current = domain.current()
@@ -38,7 +38,7 @@ def expected_state(store: LedgerStore, app: str, env: str) -> StateView:
         app=app,
         env=env,
         release=release_view(current) if current else None,
-        config=redact(domain.config, domain.secret_keys),
+        config=fingerprints.redact(domain.config, domain.secret_keys),
         flags={
             n: FlagView(enabled=f.enabled, rollout_percent=f.rollout_percent)
             for n, f in domain.flags.items()
@@ -64,7 +64,9 @@ async def test_state_of_each_environment_is_the_domains(ledger, store, views) ->
     await ledger.story()
     await views.runner.catch_up()
     for app, env in ENVS:
-        assert await views.queries.state(app, env) == expected_state(store, app, env)
+        assert await views.queries.state(app, env) == (
+            expected_state(store, app, env, views.fingerprints)
+        )
 
 
 async def test_releases_are_the_domains_newest_first(ledger, store, views) -> None:
@@ -96,7 +98,7 @@ async def test_apps_list_their_environments_and_what_runs_there(ledger, store, v
     assert shop == apps[1]
     assert [e.env for e in shop.envs] == ["prod", "qa", "staging"]
     for summary in shop.envs:
-        expected = expected_state(store, "shop", summary.env)
+        expected = expected_state(store, "shop", summary.env, views.fingerprints)
         assert (summary.release, summary.position) == (expected.release, expected.position)
 
 

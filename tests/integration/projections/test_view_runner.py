@@ -128,7 +128,12 @@ async def test_a_batch_that_fails_changes_nothing_and_is_applied_once_on_retry(
     ledger, store, views, dump_of
 ) -> None:
     crashing = CrashBeforeCommit(views.database)
-    runner = ProjectionRunner(store, ViewStore(crashing), batch_size=3)  # type: ignore[arg-type]
+    runner = ProjectionRunner(
+        store,
+        ViewStore(crashing),  # type: ignore[arg-type]
+        batch_size=3,
+        fingerprints=views.fingerprints,
+    )
     await runner.load()
     await ledger.story_begins()
     await runner.catch_up()  # the runner now keeps the environments' states in memory
@@ -147,7 +152,9 @@ async def test_two_runners_on_one_database_apply_each_event_once(
 ) -> None:
     other = await open_database(settings)
     try:
-        second = ProjectionRunner(store, ViewStore(other), batch_size=2)
+        second = ProjectionRunner(
+            store, ViewStore(other), batch_size=2, fingerprints=views.fingerprints
+        )
         await second.load()
         views.runner.batch_size = 3
         await ledger.story_begins()

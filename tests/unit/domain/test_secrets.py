@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.domain.secrets import fingerprint, is_secret, redact
+from ledger.domain.secrets import Fingerprints, is_secret
+
+FINGERPRINTS = Fingerprints(b"unit-test-key")
+fingerprint, redact = FINGERPRINTS.fingerprint, FINGERPRINTS.redact
 
 
 @pytest.mark.parametrize(
@@ -64,6 +67,12 @@ def test_redact_leaves_the_config_it_is_given_alone() -> None:
 def test_a_fingerprint_is_stable_and_shows_a_change() -> None:
     assert fingerprint("hunter2") == fingerprint("hunter2")
     assert fingerprint("hunter2") != fingerprint("hunter3")
+
+
+def test_a_fingerprint_is_made_with_its_ledgers_key() -> None:
+    other = Fingerprints(b"another-ledger")
+    assert other.fingerprint("hunter2") != fingerprint("hunter2")
+    assert other.fingerprint("hunter2") == Fingerprints(b"another-ledger").fingerprint("hunter2")
 
 
 @pytest.mark.parametrize("value", ["hunter2", "postgres://app:pw@db/shop", "x" * 5000, "<secret:"])

@@ -7,10 +7,12 @@ import pytest
 
 from ledger.domain.events import LedgerEvent
 from ledger.domain.model import Environment, evolve
-from ledger.domain.secrets import fingerprint, redact
-from projections.projectors import ViewChanges, kind_of, state_view
+from ledger.domain.secrets import Fingerprints
+from projections.projectors import ViewChanges, state_view
 
 SECRETS = ("hunter2-secret", "l-1-licence")
+FINGERPRINTS = Fingerprints(b"unit-test-key")
+fingerprint, redact = FINGERPRINTS.fingerprint, FINGERPRINTS.redact
 
 
 def _prod_story(events) -> list[LedgerEvent]:
@@ -44,7 +46,7 @@ def _prod_story(events) -> list[LedgerEvent]:
 
 
 def _project(events_: list[LedgerEvent]) -> ViewChanges:
-    changes = ViewChanges({})
+    changes = ViewChanges({}, FINGERPRINTS)
     for position, event in enumerate(events_, start=1):
         changes.apply(event, position)
     return changes
@@ -53,7 +55,7 @@ def _project(events_: list[LedgerEvent]) -> ViewChanges:
 def test_the_projected_environment_is_the_domain_state_with_secret_values_fingerprinted(
     events,
 ) -> None:
-    changes = ViewChanges({})
+    changes = ViewChanges({}, FINGERPRINTS)
     domain: Environment | None = None
     for position, event in enumerate(_prod_story(events), start=1):
         changes.apply(event, position)
@@ -142,7 +144,7 @@ def test_the_current_state_shows_what_runs_and_the_last_position(events) -> None
     ],
 )
 def test_each_event_has_its_history_kind(events, make, kind: str) -> None:
-    assert kind_of(make(events)) == kind
+    assert make(events).history_kind() == kind
 
 
 def test_idempotency_records_stay_out_of_every_view(events) -> None:

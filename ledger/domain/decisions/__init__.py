@@ -1,0 +1,37 @@
+"""The rules: each decision takes the current state and a command and returns the new event,
+or raises a DomainError. Pure: the caller loads the state and saves the event. One module per
+aggregate (stream): apps, builds, environments (and their releases)."""
+
+from ledger.domain.decisions.apps import create_app
+from ledger.domain.decisions.builds import build_id_of, record_build
+from ledger.domain.decisions.environments import (
+    apply_migration,
+    change_config,
+    progress_rollout,
+    set_flag,
+)
+from ledger.domain.decisions.releases import (
+    DEFAULT_CANARY_STEPS,
+    deploy,
+    promoted_build,
+    rollback,
+    rollback_target,
+)
+from ledger.domain.decisions.streams import deny, new_event
+
+__all__ = [
+    "DEFAULT_CANARY_STEPS",
+    "apply_migration",
+    "build_id_of",
+    "change_config",
+    "create_app",
+    "deny",
+    "deploy",
+    "new_event",
+    "progress_rollout",
+    "promoted_build",
+    "record_build",
+    "rollback",
+    "rollback_target",
+    "set_flag",
+]

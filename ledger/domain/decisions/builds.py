@@ -1,0 +1,42 @@
+"""Decisions on a Build stream: a build is recorded once, and again only with the same facts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ledger.domain import commands as c
+from ledger.domain.decisions.streams import new_event
+from ledger.domain.errors import Conflict
+from ledger.domain.events import BuildRecorded
+from ledger.domain.model import Build
+from ledger.domain.names import BUILD_ID_PATTERN, build_id, check_name
+
+
+def build_id_of(cmd: c.RecordBuild) -> str:
+    """The build id: given, else the first 12 hex digits of the artifact digest."""
+    return cmd.build_id or cmd.artifact.digest.rpartition(":")[2][:12].lower()
+
+
+def record_build(
+    build: Build | None, cmd: c.RecordBuild, ctx: c.Context, now: datetime
+) -> BuildRecorded | None:
+    """A new build, or None when the same build was recorded before (idempotent)."""
+    bid = check_name(build_id_of(cmd), "build_id", BUILD_ID_PATTERN)
+    fields: dict[str, Any] = {
+        "build_id": bid,
+        "commit": cmd.commit.lower(),
+        "branch": cmd.branch,
+        "artifact": cmd.artifact,
+        "stack": cmd.stack,
+        "status": cmd.status,
+        "pipeline": cmd.pipeline,
+        "committed_at": cmd.committed_at,
+        "finished_at": cmd.finished_at,
+    }
+    if build is not None:
+        old = build.recorded
+        if any(getattr(old, k) != v for k, v in fields.items()):
+            raise Conflict(f"build {bid!r} was recorded before with other facts", field="build_id")
+        return None
+    return new_event(BuildRecorded, None, build_id(cmd.app, bid), ctx, now, app=cmd.app, **fields)
