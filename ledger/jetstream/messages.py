@@ -12,7 +12,7 @@ from ledger.domain.events import ConfigChanged, IdempotencyRecorded, LedgerEvent
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
 from ledger.domain.secrets import redact_event
-from ledger.follower import Batch
+from projections.follower import Batch
 from projections.projectors import kind_of
 
 EVENTS_SUBJECT = "ledger.events"
