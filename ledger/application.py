@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, Mapper
 
+from ledger.domain.events import LedgerEvent
 from ledger.domain.model import Stream, fold
 from ledger.domain.moments import Moment
 from ledger.reading import Reading, reading
@@ -54,3 +55,18 @@ class LedgerStore(Application[UUID]):
     def head(self) -> int:
         """The position of the newest event in the log (0 when empty)."""
         return self.recorder.max_notification_id() or 0
+
+    def read(self, after: int, limit: int) -> list[tuple[int, LedgerEvent]]:
+        """The log as its followers read it (``read_batch``)."""
+        return read_batch(self, after, limit)
+
+
+def read_batch(store: LedgerStore, start: int, limit: int) -> list[tuple[int, LedgerEvent]]:
+    """The events after position ``start``, decoded; ids may have gaps, never wait for one."""
+    batch: list[tuple[int, LedgerEvent]] = []
+    for notification in store.recorder.select_notifications(start, limit, inclusive_of_start=False):
+        event = store.mapper.to_domain_event(notification)
+        if not isinstance(event, LedgerEvent):
+            raise TypeError(f"notification {notification.id} is not a ledger event")
+        batch.append((notification.id, event))
+    return batch

@@ -9,19 +9,20 @@ from dataclasses import dataclass, field
 from ledger import wakeups
 from ledger.application import LedgerStore
 from ledger.audit import AuditLog, Checkpointer, checkpointer_for, open_audit
-from ledger.follower import LogFollower
+from ledger.head import LogHead, log_head
 from ledger.ingest.nats import Responder
 from ledger.ingest.service import Ingestor
 from ledger.jetstream.publisher import Publisher
 from ledger.ownership import ownership
+from ledger.read_side import open_views
 from ledger.settings import Settings
 from ledger.tokens import Tokens
 from ledger.webhooks.deliverer import Deliverer
 from ledger.webhooks.store import WebhookStore
 from ledger.writer import Writer
-from projections.head import LogHead, log_head
+from projections.follower import LogFollower
 from projections.runner import ProjectionRunner
-from projections.views import Views, open_views
+from projections.views import Views
 
 log = logging.getLogger("ledger")
 

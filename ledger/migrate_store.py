@@ -17,6 +17,7 @@ import msgspec
 
 from ledger.application import LedgerStore
 from ledger.audit.checkpointer import create_tables as create_audit_tables
+from ledger.read_side import open_views
 from ledger.settings import Settings
 from ledger.store import EVENTS_FILE
 from ledger.tokens import Tokens
@@ -24,7 +25,6 @@ from ledger.webhooks.store import WebhookStore
 from projections import sql
 from projections.database import Database, PostgresDatabase, SqliteDatabase
 from projections.store import TRACKING_NAME, ViewStore
-from projections.views import open_views
 
 BATCH = 1000
 MOVED_TABLES = (

@@ -8,29 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Protocol
 
 import asyncpg
 
+from projections.follower import Ownership, SoleOwner
+
 log = logging.getLogger("ledger.ownership")
-
-
-class Ownership(Protocol):
-    async def acquire(self) -> bool:
-        """True when this process owns the follower now (taking it over if free)."""
-
-    async def release(self) -> None:
-        """Give the follower up (at shutdown)."""
-
-
-class SoleOwner:
-    """The embedded store: one process, always the owner."""
-
-    async def acquire(self) -> bool:
-        return True
-
-    async def release(self) -> None:
-        return None
 
 
 class AdvisoryLock:

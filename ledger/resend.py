@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ledger.application import LedgerStore
-from ledger.follower import read_batch
+from ledger.application import LedgerStore, read_batch
 from ledger.jetstream.publisher import Publisher
 from ledger.settings import Settings
 from ledger.webhooks.deliverer import Deliverer

@@ -135,7 +135,7 @@ class Tokens:
 @asynccontextmanager
 async def open_tokens(settings: Settings) -> AsyncIterator[Tokens]:
     """The token table of the configured store (for the CLI, which runs without a server)."""
-    from projections.views import open_database
+    from ledger.read_side import open_database
 
     database = await open_database(settings)
     try:

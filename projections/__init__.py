@@ -2,6 +2,6 @@
 
 from projections.queries import HistoryQuery, Queries
 from projections.runner import ProjectionRunner
-from projections.views import Views, open_views
+from projections.views import Views
 
-__all__ = ["HistoryQuery", "ProjectionRunner", "Queries", "Views", "open_views"]
+__all__ = ["HistoryQuery", "ProjectionRunner", "Queries", "Views"]

@@ -13,13 +13,11 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 
-from ledger.application import LedgerStore
 from ledger.domain.events import ENVIRONMENT_EVENTS, LedgerEvent
 from ledger.domain.model import Environment
 from ledger.domain.policy import Rules
 from ledger.domain.secrets import Fingerprints
-from ledger.follower import Batch, IsolatingFollower
-from ledger.ownership import Ownership
+from projections.follower import Batch, EventLog, IsolatingFollower, Ownership
 from projections.projectors import EnvKey, ViewChanges
 from projections.provenance import states_needed
 from projections.store import PositionConflict, ViewStore
@@ -40,7 +38,7 @@ class ProjectionRunner(IsolatingFollower):
 
     def __init__(
         self,
-        store: LedgerStore,
+        events: EventLog,
         views: ViewStore,
         *,
         batch_size: int = BATCH_SIZE,
@@ -51,7 +49,7 @@ class ProjectionRunner(IsolatingFollower):
         fingerprints: Fingerprints,
     ) -> None:
         super().__init__(
-            store, batch_size=batch_size, poll_seconds=poll_seconds, ownership=ownership
+            events, batch_size=batch_size, poll_seconds=poll_seconds, ownership=ownership
         )
         self.views = views
         self.rules = rules or Rules()  # the policy the summaries' provenance notes follow
@@ -123,7 +121,7 @@ class ProjectionRunner(IsolatingFollower):
             self.position = 0
             self._cache.clear()
             self._rebuilt = set()
-            total = await asyncio.to_thread(self.store.head)
+            total = await asyncio.to_thread(self.events.head)
             try:
                 total = await self._replay(progress, total)
             finally:

@@ -1,19 +1,14 @@
-"""The composition of the read side: open the views' database, runner and queries together."""
+"""The read side of one process, held together: the views' database, runner and queries."""
 
 from __future__ import annotations
 
 import secrets
 
-from ledger.application import LedgerStore
-from ledger.domain.secrets import Fingerprints
-from ledger.settings import Settings
-from ledger.store import EVENTS_FILE
 from projections import sql
-from projections.database import Database, PostgresDatabase, SqliteDatabase, create_schema
+from projections.database import Database, create_schema
 from projections.queries import Queries
 from projections.replica import ReadReplica
 from projections.runner import ProjectionRunner
-from projections.store import ViewStore
 
 
 class Views:
@@ -51,38 +46,6 @@ class Views:
         if self.replica is not None:
             await self.replica.close()
         await self.database.close()
-
-
-async def open_database(settings: Settings) -> Database:
-    """The views' database: the events' PostgreSQL database, else the events' SQLite file."""
-    if settings.database_url is not None:
-        return await PostgresDatabase.open(settings.database_url)
-    return await SqliteDatabase.open(settings.data_dir / EVENTS_FILE)
-
-
-async def open_replica(settings: Settings) -> ReadReplica | None:
-    """The read replica named by LEDGER_READ_DATABASE_URL (PostgreSQL only), if any."""
-    if settings.read_database_url is None:
-        return None
-    if settings.database_url is None:
-        raise ValueError("LEDGER_READ_DATABASE_URL needs LEDGER_DATABASE_URL (its primary)")
-    return ReadReplica(await PostgresDatabase.open(settings.read_database_url))
-
-
-async def open_views(settings: Settings, store: LedgerStore) -> Views:
-    """Open the views, creating their tables when missing; ``views.runner.start()`` follows."""
-    database = await open_database(settings)
-    try:
-        views = ViewStore(database)
-        await views.create_tables()
-        fingerprints = Fingerprints(await ledger_key(database, "fingerprint"))
-        runner = ProjectionRunner(store, views, rules=settings.rules(), fingerprints=fingerprints)
-        await runner.load()
-        replica = await open_replica(settings)
-    except BaseException:
-        await database.close()
-        raise
-    return Views(database, runner, Queries(database), replica)
 
 
 async def ledger_key(database: Database, name: str) -> bytes:

@@ -20,9 +20,8 @@ from ledger.audit.messages import Checkpoint
 from ledger.audit.signing import Signer
 from ledger.domain.chain import event_hash
 from ledger.domain.merkle import TreeFrontier, event_leaf_data, leaf_hash
-from ledger.follower import Batch, LogFollower
-from ledger.ownership import Ownership
 from projections.database import Connection, Database
+from projections.follower import Batch, LogFollower, Ownership
 from projections.rows import timestamp
 
 log = logging.getLogger("ledger.audit")

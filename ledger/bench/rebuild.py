@@ -15,9 +15,9 @@ from ledger.bench.plan import Bench
 from ledger.bench.report import Row, Ticker, say
 from ledger.bench.timing import Stopwatch
 from ledger.bench.workload import EVENTS_TABLE
+from ledger.read_side import open_views
 from ledger.settings import Settings
 from ledger.store import decoder_of
-from projections.views import open_views
 
 SCENARIO = "3 projection rebuild"
 TARGET = 50_000.0

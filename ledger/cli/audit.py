@@ -124,7 +124,7 @@ def _open_store(settings: Settings) -> LedgerStore:
     """The event store, with the audit tables created if this ledger never had them."""
     from ledger.application import LedgerStore
     from ledger.audit.checkpointer import create_tables
-    from projections.views import open_database
+    from ledger.read_side import open_database
 
     async def prepare() -> None:
         database = await open_database(settings)
@@ -140,7 +140,7 @@ def _open_store(settings: Settings) -> LedgerStore:
 async def _checkpoint(settings: Settings) -> Checkpoint | None:
     from ledger.application import LedgerStore
     from ledger.audit import checkpointer_for, open_audit
-    from projections.views import open_database
+    from ledger.read_side import open_database
 
     store = LedgerStore(settings)
     database = await open_database(settings)

@@ -61,8 +61,8 @@ def retry(positions: tuple[int, ...]) -> None:
 async def _retry(settings: Settings, positions: set[int]) -> int:
     """Retry the failures at ``positions`` (all when empty); return how many still fail."""
     from ledger.application import LedgerStore
+    from ledger.read_side import open_views
     from ledger.resend import resend
-    from projections import open_views
     from projections.failures import failures as recorded
 
     store = LedgerStore(settings)
@@ -110,9 +110,9 @@ def _listed(positions: list[int]) -> str:
 
 
 async def _failures(settings: Settings, follower: str | None = None) -> list[Failure]:
+    from ledger.read_side import open_database
     from projections.failures import failures as recorded
     from projections.store import ViewStore
-    from projections.views import open_database
 
     database = await open_database(settings)
     try:
@@ -124,7 +124,7 @@ async def _failures(settings: Settings, follower: str | None = None) -> list[Fai
 
 async def _rebuild(settings: Settings) -> tuple[int, list[Failure]]:
     from ledger.application import LedgerStore
-    from projections import open_views
+    from ledger.read_side import open_views
     from projections.failures import failures as recorded
 
     store = LedgerStore(settings)

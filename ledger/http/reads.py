@@ -9,11 +9,11 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from ledger.application import read_batch
 from ledger.cloudevents import CloudEvent
 from ledger.domain.commands import Name
 from ledger.domain.errors import NotFound
 from ledger.domain.names import MAX_VERSION, environment_id, is_count
-from ledger.follower import read_batch
 from ledger.http.consistency import included, wants_latest
 from ledger.http.keys import PRINCIPAL, STORE, VIEWS
 from ledger.http.problems import Unprocessable

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from ledger.bootstrap import open_ledger
-from ledger.follower import lagging
 from ledger.http.auth import auth_middleware, is_loopback
 from ledger.http.dashboard import dashboard
 from ledger.http.feed import close_streams, feed_hub
@@ -24,6 +23,7 @@ from ledger.logs import configure_logging
 from ledger.settings import Settings
 from ledger.tokens import open_tokens
 from projections.failures import failed_positions, failures
+from projections.follower import lagging
 
 log = logging.getLogger("ledger.server")
 

@@ -12,7 +12,7 @@ from ledger.domain.events import ConfigChanged, LedgerEvent, ReleaseCreated
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
 from ledger.domain.secrets import Fingerprints
-from ledger.follower import Batch
+from projections.follower import Batch
 
 EVENTS_SUBJECT = "ledger.events"
 FEED_SUBJECT = "ledger.feed"

@@ -8,12 +8,11 @@ from collections.abc import Callable
 import msgspec
 import nats
 
-from ledger.application import LedgerStore
-from ledger.follower import read_batch
+from ledger.application import LedgerStore, read_batch
 from ledger.jetstream.publisher import CHECKPOINT, STREAM, Publisher
+from ledger.read_side import open_views
 from ledger.settings import Settings
 from projections import sql
-from projections.views import open_views
 
 
 class PublisherStatus(msgspec.Struct, kw_only=True):

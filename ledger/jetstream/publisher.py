@@ -18,7 +18,6 @@ from nats.js.errors import NotFoundError
 
 from ledger.application import LedgerStore
 from ledger.domain.events import LedgerEvent
-from ledger.follower import Batch, IsolatingFollower
 from ledger.jetstream.messages import (
     EVENTS_SUBJECT,
     FEED_SUBJECT,
@@ -26,9 +25,9 @@ from ledger.jetstream.messages import (
     feed_subject,
     messages_of,
 )
-from ledger.ownership import Ownership
 from projections import failures, sql
 from projections.database import Database
+from projections.follower import Batch, IsolatingFollower, Ownership
 from projections.queries import HistoryQuery, Queries
 from projections.views import Views
 
@@ -63,6 +62,7 @@ class Publisher(IsolatingFollower):
         ownership: Ownership | None = None,
     ) -> None:
         super().__init__(store, batch_size=500, poll_seconds=1.0, ownership=ownership)
+        self.store = store
         self.views = views
         self.url = url
         self.checkpoint = checkpoint

@@ -18,7 +18,6 @@ import aiohttp
 import msgspec
 
 from ledger.application import LedgerStore
-from ledger.ownership import Ownership, SoleOwner
 from ledger.schemas import HistoryItem
 from ledger.settings import Settings
 from ledger.webhooks.payloads import (
@@ -28,6 +27,7 @@ from ledger.webhooks.payloads import (
     slack_message,
 )
 from ledger.webhooks.store import Webhook, WebhookStore, now
+from projections.follower import Ownership, SoleOwner
 from projections.queries import HistoryQuery
 from projections.views import Views
 

@@ -14,9 +14,8 @@ from typing import Any
 
 import msgspec
 
-from ledger.application import LedgerStore
+from ledger.application import LedgerStore, read_batch
 from ledger.domain.secrets import Fingerprints
-from ledger.follower import read_batch
 from ledger.jetstream.messages import messages_of
 from ledger.schemas import HistoryItem
 from ledger.webhooks.models import is_failure

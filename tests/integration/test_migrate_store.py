@@ -14,13 +14,13 @@ from ledger.application import LedgerStore
 from ledger.cli.main import cli as ledger_cli
 from ledger.domain import commands as c
 from ledger.migrate_store import _objects
+from ledger.read_side import open_database
 from ledger.settings import Settings
 from ledger.store import EVENTS_FILE
 from ledger.webhooks.store import WebhookStore
 from ledger.writer import Writer
 from projections.database import SqliteDatabase
 from projections.queries import Queries
-from projections.views import open_database
 
 from .old_events import NUL_VERSION, STORED_AS, storing_old_text
 

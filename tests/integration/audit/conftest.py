@@ -19,10 +19,10 @@ from ledger.audit.verifier import verify_log
 from ledger.domain import commands as c
 from ledger.domain.chain import event_hash
 from ledger.domain.events import Artifact, LedgerEvent
+from ledger.read_side import open_database
 from ledger.settings import Settings
 from ledger.writer import Writer
 from projections.database import Database
-from projections.views import open_database
 
 CI = c.Context(actor="ci-bot", actor_kind="ci")
 ALICE = c.Context(actor="alice", actor_kind="human")

@@ -173,7 +173,13 @@ async def test_an_edited_checkpoint_fails_its_signature(
 
 
 async def test_an_event_rewritten_with_its_leaf_is_still_caught(
-    story: Any, checkpointer: Checkpointer, verify: Any, tamperer: Any, audit: Any, named: Any
+    story: Any,
+    store: Any,
+    checkpointer: Checkpointer,
+    verify: Any,
+    tamperer: Any,
+    audit: Any,
+    named: Any,
 ) -> None:
     """A forger who also rewrites the leaf cannot re-sign the checkpoint."""
     await checkpointed(story, checkpointer)
@@ -191,7 +197,7 @@ async def test_an_event_rewritten_with_its_leaf_is_still_caught(
     assert named(report, "chain", stream_id=SHOP_PROD, version=3)
     assert any("leaf records do not match" in w for w in report.warnings)
 
-    restarted = Checkpointer(checkpointer.store, audit.database, audit.signer)
+    restarted = Checkpointer(store, audit.database, audit.signer)
     with pytest.raises(TreeMismatch):  # it never signs over a rewritten history
         await restarted.load_position()
 
@@ -214,6 +220,7 @@ async def test_a_garbled_event_is_named_and_the_rest_still_checked(
 
 async def test_worker_processes_find_the_same_problems(
     story: Any,
+    store: Any,
     checkpointer: Checkpointer,
     verify: Any,
     tamperer: Any,
@@ -226,7 +233,7 @@ async def test_worker_processes_find_the_same_problems(
     alone = verify()
     monkeypatch.setattr(verifier, "PARALLEL_FROM", 0)
     monkeypatch.setattr(verifier, "BATCH", 3)  # several ranges, read by two workers
-    in_workers = verifier.verify_log(checkpointer.store, None, jobs=2)
+    in_workers = verifier.verify_log(store, None, jobs=2)
     assert in_workers.problems == alone.problems
     assert in_workers.events == alone.events
 
@@ -254,10 +261,10 @@ async def test_the_problems_found_do_not_depend_on_where_batches_end(
 
 
 async def test_the_checkpointer_refuses_to_regrow_deleted_leaves(
-    story: Any, checkpointer: Checkpointer, audit: Any
+    story: Any, store: Any, checkpointer: Checkpointer, audit: Any
 ) -> None:
     await checkpointed(story, checkpointer)
     await audit.database.execute("DELETE FROM ledger_merkle_leaves WHERE leaf_index >= 3")
-    restarted = Checkpointer(checkpointer.store, audit.database, audit.signer)
+    restarted = Checkpointer(store, audit.database, audit.signer)
     with pytest.raises(TreeMismatch, match="before checkpoint"):
         await restarted.load_position()

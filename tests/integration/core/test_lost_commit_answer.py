@@ -9,10 +9,9 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
-from ledger.application import LedgerStore
+from ledger.application import LedgerStore, read_batch
 from ledger.domain import commands as c
 from ledger.domain.events import Artifact, ReleaseCreated
-from ledger.follower import read_batch
 from ledger.settings import Settings
 from ledger.writer import Writer
 

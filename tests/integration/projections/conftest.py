@@ -11,10 +11,11 @@ import pytest
 from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.domain.events import Artifact, Pipeline
+from ledger.read_side import open_views
 from ledger.schemas import WriteResult
 from ledger.settings import Settings
 from ledger.writer import Writer
-from projections import Views, open_views
+from projections import Views
 from projections.database import Database
 
 CI = c.Context(actor="ci-bot", actor_kind="ci")

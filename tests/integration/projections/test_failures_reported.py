@@ -12,10 +12,10 @@ from click.testing import CliRunner, Result
 from ledger.cli.main import cli as ledger_cli
 from ledger.domain import commands as c
 from ledger.http.keys import VIEWS
+from ledger.read_side import open_database
 from ledger.settings import Settings
 from ledger.writer import Writer
 from projections.store import ViewStore
-from projections.views import open_database
 
 from ..conftest import app_clients
 from ..poison import POISON, refuse_poison

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from ledger.domain import commands as c
-from projections import ProjectionRunner, open_views
+from ledger.read_side import open_database, open_views
+from projections import ProjectionRunner
 from projections.database import Connection, Database
 from projections.store import ViewStore
-from projections.views import open_database
 
 
 def follow(views, writer) -> None:

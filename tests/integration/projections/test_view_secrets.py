@@ -12,7 +12,7 @@ from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.settings import Settings
 from ledger.writer import Writer
-from projections import open_views
+from ledger.read_side import open_views
 
 from ...conftest import fresh_database
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger.follower import lagging
+from projections.follower import lagging
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """Followers of the notification log: read batches after a stored position, handle them,
-store the new position. Woken after each append, with a polling fallback and backoff."""
+store the new position. Woken after each append, with a polling fallback and backoff.
+
+A follower is handed the log it follows (``EventLog``) and how it owns it (``Ownership``) by
+the composition root: it knows neither the event store nor the lock behind them."""
 
 from __future__ import annotations
 
@@ -10,9 +13,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Protocol
 
-from ledger.application import LedgerStore
 from ledger.domain.events import LedgerEvent
-from ledger.ownership import Ownership, SoleOwner
+from projections.database import TRANSIENT
 
 log = logging.getLogger("ledger.follower")
 MAX_RETRY_SECONDS = 30.0
@@ -21,15 +23,34 @@ STANDBY_SECONDS = 2.0
 Batch = list[tuple[int, LedgerEvent]]
 
 
-def read_batch(store: LedgerStore, start: int, limit: int) -> Batch:
-    """The events after position ``start``, decoded; ids may have gaps, never wait for one."""
-    batch: Batch = []
-    for notification in store.recorder.select_notifications(start, limit, inclusive_of_start=False):
-        event = store.mapper.to_domain_event(notification)
-        if not isinstance(event, LedgerEvent):
-            raise TypeError(f"notification {notification.id} is not a ledger event")
-        batch.append((notification.id, event))
-    return batch
+class EventLog(Protocol):
+    """The notification log a follower follows."""
+
+    def read(self, after: int, limit: int) -> Batch:
+        """At most ``limit`` events after position ``after``, in order; ids may have gaps."""
+
+    def head(self) -> int:
+        """The position of the newest event (0 when the log is empty)."""
+
+
+class Ownership(Protocol):
+    """Whether this process is a follower's one active owner (across all processes)."""
+
+    async def acquire(self) -> bool:
+        """True when this process owns the follower now (taking it over if free)."""
+
+    async def release(self) -> None:
+        """Give the follower up (at shutdown)."""
+
+
+class SoleOwner:
+    """The embedded store: one process, always the owner."""
+
+    async def acquire(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
 
 
 class Followed(Protocol):
@@ -53,13 +74,13 @@ class LogFollower(ABC):
 
     def __init__(
         self,
-        store: LedgerStore,
+        events: EventLog,
         *,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
         ownership: Ownership | None = None,
     ) -> None:
-        self.store = store
+        self.events = events
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.ownership = ownership or SoleOwner()
@@ -119,7 +140,7 @@ class LogFollower(ABC):
         return len(batch)
 
     def read(self, start: int) -> Batch:
-        return read_batch(self.store, start, self.batch_size)
+        return self.events.read(start, self.batch_size)
 
     async def _own(self) -> bool:
         """Whether this process is the active owner; a new owner resumes from the stored one."""
@@ -170,8 +191,6 @@ class IsolatingFollower(LogFollower):
 
     def permanent(self, error: Exception) -> bool:
         """Whether the error belongs to the events handled (else it is retried, never recorded)."""
-        from projections.database import TRANSIENT  # here: projections imports this module
-
         return not isinstance(error, TRANSIENT)
 
     async def handle(self, batch: Batch) -> int:
