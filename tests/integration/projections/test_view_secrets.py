@@ -10,9 +10,9 @@ import pytest
 
 from ledger.application import LedgerStore
 from ledger.domain import commands as c
+from ledger.read_side import open_views
 from ledger.settings import Settings
 from ledger.writer import Writer
-from ledger.read_side import open_views
 
 from ...conftest import fresh_database
 
