@@ -168,11 +168,9 @@ class IsolatingFollower(LogFollower):
         """Record the event as a failure and store the position past it, atomically; return
         the position this follower is at now."""
 
+    @abstractmethod
     def permanent(self, error: Exception) -> bool:
         """Whether the error belongs to the events handled (else it is retried, never recorded)."""
-        from projections.database import TRANSIENT  # here: projections imports this module
-
-        return not isinstance(error, TRANSIENT)
 
     async def handle(self, batch: Batch) -> int:
         try:

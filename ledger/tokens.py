@@ -17,6 +17,7 @@ from ledger.domain.names import check_name
 from ledger.domain.policy import SCOPES
 from ledger.settings import Settings
 from projections.database import Database, create_schema
+from projections.views import open_database
 
 TOKENS_TABLE = """
 CREATE TABLE IF NOT EXISTS ledger_tokens (
@@ -135,8 +136,6 @@ class Tokens:
 @asynccontextmanager
 async def open_tokens(settings: Settings) -> AsyncIterator[Tokens]:
     """The token table of the configured store (for the CLI, which runs without a server)."""
-    from projections.views import open_database
-
     database = await open_database(settings)
     try:
         tokens = Tokens(database)

@@ -19,6 +19,7 @@ from ledger.domain.model import Environment
 from ledger.domain.policy import Rules
 from ledger.follower import Batch, IsolatingFollower
 from ledger.ownership import Ownership
+from projections.database import TRANSIENT
 from projections.projectors import EnvKey, ViewChanges
 from projections.provenance import states_needed
 from projections.store import PositionConflict, ViewStore
@@ -172,6 +173,10 @@ class ProjectionRunner(IsolatingFollower):
             raise
         await self._advance(end, changes.states)
         return end
+
+    def permanent(self, error: Exception) -> bool:
+        """Any error but the views' database being away, locked or full belongs to the events."""
+        return not isinstance(error, TRANSIENT)
 
     async def pass_over(self, position: int, event: LedgerEvent, error: Exception) -> int:
         """Record the event as a projection failure and move past it (its rows stay unwritten)."""
