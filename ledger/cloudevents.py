@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 
@@ -135,8 +135,6 @@ def _chain_id(correlation_id: str) -> str:
     try:
         return str(UUID(correlation_id))
     except ValueError:
-        from uuid import NAMESPACE_URL, uuid5
-
         return str(uuid5(NAMESPACE_URL, f"release-ledger:run:{correlation_id}"))
 
 

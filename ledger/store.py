@@ -110,7 +110,7 @@ def schema_lock(database_url: str | None) -> Iterator[None]:
     if database_url is None:
         yield
         return
-    import psycopg
+    import psycopg  # on demand: the PostgreSQL driver loads only for a PostgreSQL store
 
     with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))

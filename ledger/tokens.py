@@ -15,6 +15,7 @@ from ledger.domain.errors import Conflict, Invalid, NotFound
 from ledger.domain.events import ActorKind
 from ledger.domain.names import check_name
 from ledger.domain.policy import SCOPES
+from ledger.read_side import open_database
 from ledger.settings import Settings
 from projections.database import Database, create_schema
 
@@ -135,8 +136,6 @@ class Tokens:
 @asynccontextmanager
 async def open_tokens(settings: Settings) -> AsyncIterator[Tokens]:
     """The token table of the configured store (for the CLI, which runs without a server)."""
-    from ledger.read_side import open_database
-
     database = await open_database(settings)
     try:
         tokens = Tokens(database)

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from ledger.domain.events import LedgerEvent
-from projections.database import TRANSIENT
 
 log = logging.getLogger("ledger.follower")
 MAX_RETRY_SECONDS = 30.0
@@ -189,9 +188,9 @@ class IsolatingFollower(LogFollower):
         """Record the event as a failure and store the position past it, atomically; return
         the position this follower is at now."""
 
+    @abstractmethod
     def permanent(self, error: Exception) -> bool:
         """Whether the error belongs to the events handled (else it is retried, never recorded)."""
-        return not isinstance(error, TRANSIENT)
 
     async def handle(self, batch: Batch) -> int:
         try:

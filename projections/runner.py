@@ -17,6 +17,7 @@ from ledger.domain.events import ENVIRONMENT_EVENTS, LedgerEvent
 from ledger.domain.model import Environment
 from ledger.domain.policy import Rules
 from ledger.domain.secrets import Fingerprints
+from projections.database import TRANSIENT
 from projections.follower import Batch, EventLog, IsolatingFollower, Ownership
 from projections.projectors import EnvKey, ViewChanges
 from projections.provenance import states_needed
@@ -173,6 +174,10 @@ class ProjectionRunner(IsolatingFollower):
             raise
         await self._advance(end, changes.states)
         return end
+
+    def permanent(self, error: Exception) -> bool:
+        """Any error but the views' database being away, locked or full belongs to the events."""
+        return not isinstance(error, TRANSIENT)
 
     async def pass_over(self, position: int, event: LedgerEvent, error: Exception) -> int:
         """Record the event as a projection failure and move past it (its rows stay unwritten)."""

@@ -12,7 +12,7 @@ import click
 from ledger.cli.options import TEXT
 from ledger.cli.serve import settings_from_env
 from ledger.domain.errors import DomainError
-from ledger.tokens import open_tokens
+from ledger.tokens import open_tokens, parse_scopes
 
 T = TypeVar("T")
 
@@ -34,7 +34,6 @@ def token() -> None:
 )
 def create(name: str, kind: str, scopes: str) -> None:
     """Create a token; it is printed once, alone on the last line of stdout."""
-    from ledger.tokens import parse_scopes
 
     async def run() -> str:
         async with open_tokens(settings_from_env()) as tokens:
@@ -81,7 +80,7 @@ def key() -> None:
 @key.command("generate")
 def generate() -> None:
     """Print a new AES-256 key for LEDGER_CIPHER_KEY."""
-    from ledger.keys import new_key
+    from ledger.keys import new_key  # on demand: loads cryptography
 
     click.echo(new_key())
 
@@ -94,7 +93,7 @@ def rotate(plaintext: bool) -> None:
     Stop the servers first; afterwards start them with LEDGER_CIPHER_KEY set to the new key.
     Without a current key, a plaintext store is encrypted for the first time.
     """
-    from ledger.keys import rotate as rewrap
+    from ledger.keys import rotate as rewrap  # on demand: loads cryptography
 
     new = None if plaintext else os.environ.get("LEDGER_NEW_CIPHER_KEY")
     if not plaintext and not new:

@@ -10,14 +10,15 @@ from typing import IO, TYPE_CHECKING
 
 import click
 import msgspec
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ledger.application import LedgerStore
 from ledger.cli.serve import settings_from_env
+from ledger.read_side import open_database
 from ledger.settings import Settings
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
-    from ledger.application import LedgerStore
     from ledger.audit.messages import Checkpoint, Problem, VerifyReport
 
 EXIT_TAMPERED = 1
@@ -41,7 +42,7 @@ def verify(public_key: str | None, as_json: bool, jobs: int) -> None:
 
     Talks to the store named by LEDGER_DATABASE_URL, else LEDGER_DATA_DIR, like `ledger serve`.
     """
-    from ledger.audit.verifier import verify_log
+    from ledger.audit.verifier import verify_log  # on demand: loads cryptography
 
     settings = settings_from_env()
     key = _public_key(public_key) or _configured_key(settings)
@@ -89,7 +90,7 @@ def verify_proof(document: IO[bytes], public_key: str | None, allow_unsigned: bo
     """Check a proof DOCUMENT (a file, or - for stdin) as served by
     GET /v1/events/{event_id}/proof or GET /v1/checkpoints/{first}/consistency/{second}.
     Exits 0 when it is valid, 1 when it is not."""
-    from ledger.audit.offline import verify_proof_json
+    from ledger.audit.offline import verify_proof_json  # on demand: loads cryptography
 
     verdict = verify_proof_json(
         document.read(), _public_key(public_key), allow_unsigned=allow_unsigned
@@ -102,7 +103,7 @@ def verify_proof(document: IO[bytes], public_key: str | None, allow_unsigned: bo
 
 
 def _public_key(text: str | None) -> bytes | None:
-    from ledger.audit.signing import parse_public_key
+    from ledger.audit.signing import parse_public_key  # on demand: loads cryptography
 
     if text is None:
         return None
@@ -113,6 +114,7 @@ def _public_key(text: str | None) -> bytes | None:
 
 
 def _configured_key(settings: Settings) -> bytes | None:
+    # on demand: loads cryptography, which the other commands do without
     from ledger.audit.config import AuditSettings
     from ledger.audit.signing import load_signer
 
@@ -122,9 +124,7 @@ def _configured_key(settings: Settings) -> bytes | None:
 
 def _open_store(settings: Settings) -> LedgerStore:
     """The event store, with the audit tables created if this ledger never had them."""
-    from ledger.application import LedgerStore
-    from ledger.audit.checkpointer import create_tables
-    from ledger.read_side import open_database
+    from ledger.audit.checkpointer import create_tables  # on demand: loads cryptography
 
     async def prepare() -> None:
         database = await open_database(settings)
@@ -138,9 +138,7 @@ def _open_store(settings: Settings) -> LedgerStore:
 
 
 async def _checkpoint(settings: Settings) -> Checkpoint | None:
-    from ledger.application import LedgerStore
-    from ledger.audit import checkpointer_for, open_audit
-    from ledger.read_side import open_database
+    from ledger.audit import checkpointer_for, open_audit  # on demand: loads cryptography
 
     store = LedgerStore(settings)
     database = await open_database(settings)
@@ -194,8 +192,5 @@ def _place(p: Problem) -> str:
 
 def _progress() -> Progress:
     """A progress bar on stderr, so stdout carries only the result."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     columns = (TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     return Progress(*columns, console=Console(stderr=True), transient=True)

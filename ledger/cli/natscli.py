@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import click
+from rich.progress import Progress
 
 from ledger.cli.serve import settings_from_env
 
@@ -17,6 +18,7 @@ def nats_group() -> None:
 @nats_group.command("status")
 def status() -> None:
     """Show the log head, the publisher's position, its lag and the stream's size."""
+    # on demand: loads nats and aiohttp
     from ledger.jetstream.operations import status as read_status
 
     s = asyncio.run(read_status(settings_from_env()))
@@ -33,8 +35,7 @@ def status() -> None:
 def republish(start: int) -> None:
     """Publish the log again from POSITION to its head (safe: JetStream drops duplicates
     within its de-duplication window; older ones are re-delivered as new messages)."""
-    from rich.progress import Progress
-
+    # on demand: loads nats and aiohttp
     from ledger.jetstream.operations import republish as run
 
     with Progress(transient=True) as progress:

@@ -10,9 +10,13 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ledger.application import LedgerStore
 from ledger.cli.serve import settings_from_env
+from ledger.read_side import open_database, open_views
 from ledger.settings import Settings
 from projections.failures import Failure
+from projections.failures import failures as recorded
+from projections.store import ViewStore
 
 
 @click.group()
@@ -60,10 +64,8 @@ def retry(positions: tuple[int, ...]) -> None:
 
 async def _retry(settings: Settings, positions: set[int]) -> int:
     """Retry the failures at ``positions`` (all when empty); return how many still fail."""
-    from ledger.application import LedgerStore
-    from ledger.read_side import open_views
+    # on demand: loads nats and aiohttp
     from ledger.resend import resend
-    from projections.failures import failures as recorded
 
     store = LedgerStore(settings)
     try:
@@ -110,10 +112,6 @@ def _listed(positions: list[int]) -> str:
 
 
 async def _failures(settings: Settings, follower: str | None = None) -> list[Failure]:
-    from ledger.read_side import open_database
-    from projections.failures import failures as recorded
-    from projections.store import ViewStore
-
     database = await open_database(settings)
     try:
         await ViewStore(database).create_tables()
@@ -123,10 +121,6 @@ async def _failures(settings: Settings, follower: str | None = None) -> list[Fai
 
 
 async def _rebuild(settings: Settings) -> tuple[int, list[Failure]]:
-    from ledger.application import LedgerStore
-    from ledger.read_side import open_views
-    from projections.failures import failures as recorded
-
     store = LedgerStore(settings)
     try:
         views = await open_views(settings, store)

@@ -42,7 +42,7 @@ def serve(host: str | None, port: int | None, role: str | None) -> None:
       LEDGER_DATA_DIR=/var/lib/ledger ledger serve --port 9000
       LEDGER_DATABASE_URL=postgresql://ledger@db/ledger ledger serve --host 0.0.0.0 --role api
     """
-    from ledger.http.server import run_server  # lazily: client commands need no server code
+    from ledger.http.server import run_server  # on demand: client commands need no server
 
     run_server(settings_for(host=host, port=port, role=role))
 

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import click
 from msgspec.structs import replace
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from ledger.backup import backup_sqlite, pg_dump_command
 from ledger.cli.failures import store_of
 from ledger.cli.serve import settings_from_env
 
@@ -22,8 +25,6 @@ def backup(path: Path) -> None:
     LEDGER_DATA_DIR, start the server. PostgreSQL: prints the pg_dump command to run instead
     (restore with `pg_restore --dbname=URL PATH` into an empty database).
     """
-    from ledger.backup import backup_sqlite, pg_dump_command
-
     settings = settings_from_env()
     if not settings.embedded:
         click.echo("# the ledger is on PostgreSQL: back up its tables with pg_dump")
@@ -39,7 +40,7 @@ def backup(path: Path) -> None:
 
 def _signing_key_note(data_dir: Path, advice: str) -> None:
     """The audit signing key of an embedded ledger is a file of its own, not in the database."""
-    from ledger.audit.signing import KEY_FILE
+    from ledger.audit.signing import KEY_FILE  # on demand: loads cryptography
 
     key = data_dir / KEY_FILE
     if key.exists():
@@ -56,9 +57,7 @@ def migrate_store(target: str) -> None:
     everything or nothing: when it fails, the target database is left as it was and the error
     says what failed; fix that and re-run.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-
+    # on demand: loads cryptography, which the other commands do without
     from ledger.migrate_store import MigrationFailed, TargetNotEmpty
     from ledger.migrate_store import migrate_store as move
 

@@ -15,9 +15,9 @@ from ledger.audit.verifier import verify_log
 from ledger.domain.errors import NotFound
 from ledger.domain.names import is_count
 from ledger.http.keys import LEDGER, STORE
+from ledger.http.parameters import int_param
 from ledger.http.problems import Unprocessable
-from ledger.http.reads import int_param
-from ledger.http.writes import json_response
+from ledger.http.responses import json_response
 
 
 def _audit(request: web.Request) -> AuditLog:

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ledger.domain.text import is_storable
 from ledger.http.keys import PRINCIPAL, SETTINGS, TOKENS
-from ledger.http.problems import Handler
+from ledger.http.routing import Handler
 
 PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/openapi.json"})
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ledger"'}
@@ -44,6 +44,12 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 def _may_read(scopes: frozenset[str]) -> bool:
     return "read" in scopes or "admin" in scopes
+
+
+def may_read_secrets(request: web.Request) -> bool:
+    """Plaintext secrets only for principals with secrets:read (or admin); never in open mode."""
+    principal = request[PRINCIPAL]
+    return principal is not None and bool({"secrets:read", "admin"} & principal.scopes)
 
 
 def is_loopback(host: str) -> bool:

@@ -20,7 +20,7 @@ from ledger.http.keys import SETTINGS, WRITER
 from ledger.http.problems import Unprocessable, field_of, status_of
 from ledger.http.ratelimit import over_limit, take_writes
 from ledger.http.requests import context_from
-from ledger.http.writes import json_response
+from ledger.http.responses import json_response
 from ledger.schemas import FieldError, Problem, WriteResult
 
 MAX_ITEMS = 10_000

@@ -7,10 +7,23 @@ from __future__ import annotations
 from aiohttp import web
 
 from ledger.http.keys import LEDGER, SETTINGS, VIEWS
+from ledger.http.parameters import int_param
 from ledger.http.problems import Unprocessable
+from projections.queries import Queries
 
 LATEST, EVENTUAL = "latest", "eventual"
 CONSISTENCY = (LATEST, EVENTUAL)
+
+
+async def caught_up(request: web.Request, *, from_views: bool = True) -> Queries:
+    """Wait (bounded) until the views include what the read must and return the queries to
+    answer with: the read replica's when it has it too, else the primary's. A read answered
+    from the event store (``from_views=False``) waits only for ``?min_position=``: the store
+    holds every acknowledged write already."""
+    asked = int_param(request, "min_position")
+    latest = from_views and wants_latest(request)
+    wanted = await included(request, asked, latest=latest)
+    return await request.app[VIEWS].queries_for(wanted)
 
 
 def wants_latest(request: web.Request) -> bool:

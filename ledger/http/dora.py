@@ -9,10 +9,11 @@ from aiohttp import web
 from ledger.delivery import Window, report
 from ledger.domain.errors import NotFound
 from ledger.domain.names import check_name
+from ledger.http.consistency import caught_up
 from ledger.http.keys import STORE
+from ledger.http.parameters import int_param, names, time_param
 from ledger.http.problems import Unprocessable
-from ledger.http.reads import caught_up, int_param, names, time_param
-from ledger.http.writes import json_response
+from ledger.http.responses import json_response
 
 MAX_DAYS = 366
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}

@@ -10,8 +10,9 @@ from collections.abc import Callable
 import msgspec
 from aiohttp import web
 
+from ledger.http.consistency import caught_up
+from ledger.http.parameters import history_query
 from ledger.http.problems import Unprocessable
-from ledger.http.reads import caught_up, history_query
 from ledger.schemas import HistoryItem
 
 log = logging.getLogger("ledger.http")

@@ -11,7 +11,7 @@ from ledger.domain.commands import Context
 from ledger.http.keys import PRINCIPAL, SETTINGS, STORE, WRITER
 from ledger.http.problems import problem
 from ledger.http.requests import context_from
-from ledger.http.writes import json_response
+from ledger.http.responses import json_response
 from ledger.ingest.binding import from_http
 from ledger.ingest.problems import IngestError
 from ledger.ingest.schema import CDEvent

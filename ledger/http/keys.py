@@ -1,4 +1,5 @@
-"""Every object the HTTP app shares, behind a typed key."""
+"""The objects the HTTP app's modules share, behind a typed key (state of one module alone,
+such as the metrics registry or the rate buckets, keeps its key in that module)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from ledger.writer import Writer
 if TYPE_CHECKING:
     from ledger.bootstrap import Ledger
     from ledger.feed import FeedHub
-    from ledger.http.metrics import HttpMetrics
     from projections.views import Views
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -23,6 +23,5 @@ WRITER = web.AppKey("writer", Writer)
 VIEWS: web.AppKey[Views] = web.AppKey("views")
 TOKENS = web.AppKey("tokens", Tokens)
 LEDGER: web.AppKey[Ledger] = web.AppKey("ledger")
-METRICS: web.AppKey[HttpMetrics] = web.AppKey("metrics")
 FEED: web.AppKey[FeedHub] = web.AppKey("feed")
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")

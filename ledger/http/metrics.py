@@ -12,8 +12,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from ledger.http.keys import LEDGER, METRICS
-from ledger.http.problems import Handler
+from ledger.http.keys import LEDGER
+from ledger.http.routing import Handler
 
 
 class HttpMetrics:
@@ -28,6 +28,9 @@ class HttpMetrics:
             registry=self.registry,
         )
         self.registry.register(LedgerCollector(app))
+
+
+METRICS = web.AppKey("metrics", HttpMetrics)
 
 
 class LedgerCollector(Collector):

@@ -1,4 +1,5 @@
-"""Point-in-time reads and diffs: environments as they were, replayed from the event store."""
+"""Point-in-time reads: an environment's state as it was at ?at=, ?release= or ?position=,
+replayed from the event store."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from aiohttp import web
 
 from ledger import past
 from ledger.domain.errors import NotFound
-from ledger.domain.names import check_name, is_count
+from ledger.http.auth import may_read_secrets
 from ledger.http.keys import STORE, VIEWS
+from ledger.http.parameters import int_param, time_param
 from ledger.http.problems import Unprocessable
-from ledger.http.reads import caught_up, int_param, may_read_secrets, names, time_param
-from ledger.http.writes import json_response
 from ledger.schemas import StateView
 from projections.queries import Queries
 
@@ -68,31 +68,3 @@ def _positive(request: web.Request, name: str) -> int:
     if value is None or value < 1:
         raise Unprocessable(name, "must be a positive integer")
     return value
-
-
-async def release_diff(request: web.Request) -> web.Response:
-    """What changes from release a to release b (either order, across rollbacks too)."""
-    await caught_up(request, from_views=False)
-    app, env = names(request)
-    a, b = (_version(request, side) for side in ("a", "b"))
-    diff = await asyncio.to_thread(past.release_diff, request.app[STORE], app, env, a, b)
-    return json_response(diff)
-
-
-async def environment_diff(request: web.Request) -> web.Response:
-    """What differs from this environment now to ?against_env= now."""
-    await caught_up(request, from_views=False)
-    app, env = names(request)
-    other = request.query.get("against_env", "")
-    if not other:
-        raise Unprocessable("against_env", "name the environment to compare with")
-    check_name(other, "against_env")
-    diff = await asyncio.to_thread(past.environment_diff, request.app[STORE], app, env, other)
-    return json_response(diff)
-
-
-def _version(request: web.Request, side: str) -> int:
-    raw = request.match_info[side]
-    if not is_count(raw) or int(raw) < 1:
-        raise Unprocessable(side, f"{raw!r} is not a release number")
-    return int(raw)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 
 import msgspec
 from aiohttp import web
@@ -12,6 +11,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 
 from ledger.domain.errors import Conflict, DomainError, Invalid, NotFound, RollbackBlocked
 from ledger.domain.policy import Forbidden
+from ledger.http.routing import Handler
 from ledger.schemas import FieldError, Problem
 from projections.database import UNAVAILABLE
 
@@ -79,7 +79,6 @@ def _domain_problem(error: DomainError) -> web.Response:
     return problem(status, error.title, error.detail, errors=errors)
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _KEPT_HEADERS = ("WWW-Authenticate", "Retry-After", "Allow")
 """Headers of an aiohttp error that tell the client what to do next (405: the methods taken)."""
 

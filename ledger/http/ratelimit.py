@@ -8,7 +8,7 @@ import time
 from aiohttp import web
 
 from ledger.http.keys import PRINCIPAL, SETTINGS
-from ledger.http.problems import Handler
+from ledger.http.routing import Handler
 
 
 class TokenBucket:

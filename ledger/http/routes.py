@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
-from msgspec import Struct
-
+from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof, VerifyReport
+from ledger.cloudevents import CloudEvent
 from ledger.domain import commands as c
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class Route(Struct, frozen=True, kw_only=True):
-    method: str
-    path: str
-    summary: str
-    handler: Any  # Handler; Any because msgspec cannot describe callables
-    body: Any = None  # the command (or body) type
-    response: Any = None  # the response type
-    status: int = 200
-    also: tuple[int, ...] = ()  # further success statuses that answer with the same schema
-    content_type: str = "application/json"
-    renames: dict[str, str] = {}
-    query: tuple[str, ...] = ()
-
+from ledger.http import audit, diffs, dora, exports, reads
+from ledger.http import webhooks as w
+from ledger.http.batch import BatchOperation, BatchResult, batch
+from ledger.http.feed import feed
+from ledger.http.ingest import ingest_cdevent
+from ledger.http.routing import Handler, Route
+from ledger.http.writes import write
+from ledger.ingest.schema import CDEvent
+from ledger.ingest.service import IngestResult
+from ledger.schemas import (
+    AppList,
+    AppView,
+    DiffView,
+    DoraView,
+    HistoryItem,
+    HistoryPage,
+    ReleaseList,
+    ReleaseView,
+    StateView,
+    WriteResult,
+)
+from ledger.webhooks.models import NewWebhook, WebhookCreated, WebhookList, WebhookView
 
 # The history filters, shared by the history page and its export.
 _FILTERS = ("app", "env", "kind", "actor", "actor_kind", "via", "correlation_id", "since")
@@ -53,8 +56,6 @@ def _get(path: str, handler: Handler, response: Any, summary: str, **kw: Any) ->
 
 def _write_routes() -> list[Route]:
     """The write routes: each decodes one command and answers 201 with the WriteResult."""
-    from ledger.http.writes import write
-    from ledger.schemas import WriteResult
 
     def r(method: str, path: str, cls: type[c.AnyCommand], summary: str, **kw: Any) -> Route:
         renames = kw.pop("renames", {})
@@ -85,8 +86,6 @@ def _write_routes() -> list[Route]:
 
 
 def _batch_route() -> Route:
-    from ledger.http.batch import BatchOperation, BatchResult, batch
-
     return Route(
         method="POST",
         path="/v1/events:batch",
@@ -98,10 +97,6 @@ def _batch_route() -> Route:
 
 
 def _read_routes() -> list[Route]:
-    from ledger.cloudevents import CloudEvent
-    from ledger.http import reads
-    from ledger.schemas import AppList, AppView, HistoryPage, ReleaseList, ReleaseView, StateView
-
     env = "/v1/apps/{app}/envs/{env}"
     history_query = (*_FILTERS, "until", "q", "limit", "cursor", "after", *_WAIT)
     return [
@@ -147,10 +142,6 @@ def _read_routes() -> list[Route]:
 
 
 def _ingest_route() -> Route:
-    from ledger.http.ingest import ingest_cdevent
-    from ledger.ingest.schema import CDEvent
-    from ledger.ingest.service import IngestResult
-
     return Route(
         method="POST",
         path="/v1/cdevents",
@@ -165,9 +156,6 @@ def _ingest_route() -> Route:
 
 def _audit_routes() -> list[Route]:
     """Tamper evidence: signed checkpoints, proofs, and the verification report."""
-    from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof, VerifyReport
-    from ledger.http import audit
-
     checkpoints = "/v1/checkpoints"
     return [
         _get(f"{checkpoints}/latest", audit.latest_checkpoint, Checkpoint, "The latest checkpoint"),
@@ -196,23 +184,20 @@ def _audit_routes() -> list[Route]:
 
 def _insight_routes() -> list[Route]:
     """Reads of the past: point-in-time diffs, history exports and DORA metrics."""
-    from ledger.http import dora, exports, past
-    from ledger.schemas import DiffView, DoraView, HistoryItem
-
     env = "/v1/apps/{app}/envs/{env}"
     window = ("days", "until", "include_config", *_WAIT)
 
     return [
         _get(
             f"{env}/releases/{{a}}/diff/{{b}}",
-            past.release_diff,
+            diffs.release_diff,
             DiffView,
             "What changes from release a to release b (build, config, flags, migrations)",
             query=("min_position",),
         ),
         _get(
             f"{env}/diff",
-            past.environment_diff,
+            diffs.environment_diff,
             DiffView,
             "What differs from this environment now to ?against_env= now",
             query=("against_env", "min_position"),
@@ -238,11 +223,6 @@ def _insight_routes() -> list[Route]:
 
 def _visibility_routes() -> list[Route]:
     """The change feed (SSE) and the webhooks that push it."""
-    from ledger.http import webhooks as w
-    from ledger.http.feed import feed
-    from ledger.schemas import HistoryItem
-    from ledger.webhooks.models import NewWebhook, WebhookCreated, WebhookList, WebhookView
-
     hook = "/v1/webhooks/{id}"
     return [
         _get(

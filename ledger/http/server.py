@@ -12,13 +12,13 @@ from ledger.bootstrap import open_ledger
 from ledger.http.auth import auth_middleware, is_loopback
 from ledger.http.dashboard import dashboard
 from ledger.http.feed import close_streams, feed_hub
-from ledger.http.keys import LEDGER, METRICS, SETTINGS, STORE, TOKENS, VIEWS, WRITER
-from ledger.http.metrics import HttpMetrics, metrics, metrics_middleware
+from ledger.http.keys import LEDGER, SETTINGS, STORE, TOKENS, VIEWS, WRITER
+from ledger.http.metrics import METRICS, HttpMetrics, metrics, metrics_middleware
 from ledger.http.openapi import openapi_document
 from ledger.http.problems import problem_middleware
 from ledger.http.ratelimit import RATE_BUCKETS, rate_limit_middleware
+from ledger.http.responses import json_response
 from ledger.http.routes import all_routes
-from ledger.http.writes import json_response
 from ledger.logs import configure_logging
 from ledger.settings import Settings
 from ledger.tokens import open_tokens

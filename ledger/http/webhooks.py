@@ -13,7 +13,7 @@ from ledger.domain.text import RULE, is_storable
 from ledger.http.keys import LEDGER, PRINCIPAL, STORE
 from ledger.http.problems import Unprocessable
 from ledger.http.requests import context_from, read_object
-from ledger.http.writes import json_response
+from ledger.http.responses import json_response
 from ledger.webhooks.models import NewWebhook, WebhookList
 from ledger.webhooks.store import WebhookStore
 

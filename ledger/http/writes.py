@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import msgspec
 from aiohttp import web
 
 from ledger.domain.commands import AnyCommand
 from ledger.http.keys import WRITER
 from ledger.http.requests import command_from, context_from
-from ledger.http.routes import Handler
-
-
-def json_response(value: object, status: int = 200, **headers: str) -> web.Response:
-    return web.Response(
-        body=msgspec.json.encode(value),
-        status=status,
-        content_type="application/json",
-        headers=headers or None,
-    )
+from ledger.http.responses import json_response
+from ledger.http.routing import Handler
 
 
 def write(cls: type[AnyCommand], renames: dict[str, str]) -> Handler:
