@@ -48,6 +48,7 @@ def bench(database_url: str, nats_url: str, quick: bool, json_path: Path | None)
       5 server RSS after the runs, and its growth
       6 NATS publisher catch-up and commit→subscriber latency vs plain nats-py
     """
+    # on demand: the benchmarks load asyncpg, nats and aiohttp, which `ledger --help` does not
     from ledger.bench.report import print_table
     from ledger.bench.run import run
 

@@ -22,11 +22,7 @@ comment line may head a run of such imports): why it loads only when the functio
 KNOWN_CYCLES: list[set[str]] = []
 """Cycles being removed on other branches (empty once they are merged): never add to it."""
 
-KNOWN_UNMARKED: set[str] = {
-    # the benchmark commands load the benchmarks when they run; marked on the bench branch
-    "ledger/cli/bench.py: from ledger.bench.report import print_table",
-    "ledger/cli/bench.py: from ledger.bench.run import run",
-}
+KNOWN_UNMARKED: set[str] = set()
 """Unmarked imports in functions being reworked on other branches: never add to it."""
 
 
