@@ -6,20 +6,20 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from ledger import wakeups
-from ledger.application import LedgerStore
 from ledger.audit import AuditLog, Checkpointer, checkpointer_for, open_audit
-from ledger.head import LogHead, log_head
+from ledger.eventstore.application import LedgerStore
 from ledger.ingest.nats import Responder
 from ledger.ingest.service import Ingestor
 from ledger.jetstream.publisher import Publisher
-from ledger.ownership import ownership
 from ledger.read_side import open_views
+from ledger.service import wakeups
+from ledger.service.head import LogHead, log_head
+from ledger.service.ownership import ownership
+from ledger.service.tokens import Tokens
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.tokens import Tokens
 from ledger.webhooks.deliverer import Deliverer
-from ledger.webhooks.store import WebhookStore
-from ledger.writer import Writer
+from ledger.webhooks.registry import WebhookStore
 from projections.follower import LogFollower
 from projections.runner import ProjectionRunner
 from projections.views import Views

@@ -3,23 +3,16 @@ the projection runner, handed the event store it follows."""
 
 from __future__ import annotations
 
-from ledger.application import LedgerStore
 from ledger.domain.secrets import Fingerprints
+from ledger.eventstore.application import LedgerStore
 from ledger.settings import Settings
-from ledger.store import EVENTS_FILE
-from projections.database import Database, PostgresDatabase, SqliteDatabase
+from ledger.sql.database import PostgresDatabase
+from ledger.sql.opening import open_database
 from projections.queries import Queries
 from projections.replica import ReadReplica
 from projections.runner import ProjectionRunner
-from projections.store import ViewStore
+from projections.view_store import ViewStore
 from projections.views import Views, ledger_key
-
-
-async def open_database(settings: Settings) -> Database:
-    """The views' database: the events' PostgreSQL database, else the events' SQLite file."""
-    if settings.database_url is not None:
-        return await PostgresDatabase.open(settings.database_url)
-    return await SqliteDatabase.open(settings.data_dir / EVENTS_FILE)
 
 
 async def open_replica(settings: Settings) -> ReadReplica | None:

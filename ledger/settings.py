@@ -11,6 +11,9 @@ from msgspec import Struct
 
 from ledger.domain.policy import Rules
 
+EVENTS_FILE = "ledger.sqlite"
+"""The embedded ledger's SQLite file name, in LEDGER_DATA_DIR."""
+
 
 class Settings(Struct, frozen=True, kw_only=True):
     role: Literal["all", "api", "worker"] = "all"
@@ -103,6 +106,11 @@ class Settings(Struct, frozen=True, kw_only=True):
     def base_url(self) -> str:
         """The ledger's URL for links: LEDGER_PUBLIC_URL, else where it listens."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def sqlite_file(self) -> Path:
+        """The embedded ledger's SQLite file (events and views): LEDGER_DATA_DIR/ledger.sqlite."""
+        return self.data_dir / EVENTS_FILE
 
     @property
     def embedded(self) -> bool:

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from msgspec import Struct
 
+from ledger.sql.database import Connection, Database
 from projections import sql
-from projections.database import Connection, Database
 from projections.rows import storable, timestamp
 
 MAX_ERROR_LENGTH = 2000

@@ -22,8 +22,8 @@ from ledger.domain.events import (
 from ledger.domain.model import Environment, Release, evolve
 from ledger.domain.policy import Rules
 from ledger.domain.secrets import Fingerprints, is_secret
-from ledger.schemas import AppView, HistoryItem, ReleaseView, release_view
-from ledger.schemas import state_view as state_view  # re-exported: rows and tests use it here
+from ledger.wire.shapes import AppView, HistoryItem, ReleaseView, release_view
+from ledger.wire.shapes import state_view as state_view  # re-exported: rows and tests use it here
 from projections.provenance import unseen_in
 from projections.summaries import Context, summarize
 

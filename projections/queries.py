@@ -1,4 +1,4 @@
-"""The read side: plain SQL over the views, answering with the wire shapes (ledger.schemas)."""
+"""The read side: plain SQL over the views, answering with the wire shapes (ledger.wire.shapes)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from msgspec import Meta, Struct
 
 from ledger.domain.events import ActorKind, Via
 from ledger.domain.names import is_count
-from ledger.schemas import (
+from ledger.sql.database import Database
+from ledger.wire.shapes import (
     AppView,
     HistoryItem,
     HistoryKind,
@@ -22,7 +23,6 @@ from ledger.schemas import (
     StateView,
 )
 from projections import sql
-from projections.database import Database
 from projections.rows import (
     app_of,
     env_summary_of,
@@ -32,7 +32,7 @@ from projections.rows import (
     state_of,
     timestamp,
 )
-from projections.store import TRACKING_NAME
+from projections.view_store import TRACKING_NAME
 
 _STATE_COLUMNS = (
     "app, env, position, updated_at, release, config, flags, schema_version, config_version"

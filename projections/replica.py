@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from projections.database import Database
+from ledger.sql.database import Database
 from projections.queries import Queries
 
 log = logging.getLogger("ledger.replica")

@@ -1,4 +1,4 @@
-"""Rows of the view tables to and from the wire shapes (ledger.schemas)."""
+"""Rows of the view tables to and from the wire shapes (ledger.wire.shapes)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 import msgspec
 
 from ledger.domain.model import Environment
-from ledger.schemas import AppView, EnvSummary, FlagView, HistoryItem, ReleaseView, StateView
+from ledger.sql.database import Row
+from ledger.wire.shapes import AppView, EnvSummary, FlagView, HistoryItem, ReleaseView, StateView
 from projections import sql
-from projections.database import Row
 from projections.projectors import EnvKey, state_view
 
 _flags = msgspec.json.Decoder(dict[str, FlagView])

@@ -17,11 +17,11 @@ from ledger.domain.events import ENVIRONMENT_EVENTS, LedgerEvent
 from ledger.domain.model import Environment
 from ledger.domain.policy import Rules
 from ledger.domain.secrets import Fingerprints
-from projections.database import TRANSIENT
+from ledger.sql.database import TRANSIENT
 from projections.follower import Batch, EventLog, IsolatingFollower, Ownership
 from projections.projectors import EnvKey, ViewChanges
 from projections.provenance import states_needed
-from projections.store import PositionConflict, ViewStore
+from projections.view_store import PositionConflict, ViewStore
 
 log = logging.getLogger("ledger.projections")
 BATCH_SIZE = 5_000  # large batches catch up fast: one transaction, one state row per env

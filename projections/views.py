@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+from ledger.sql.database import Database, create_schema
 from projections import sql
-from projections.database import Database, create_schema
 from projections.queries import Queries
 from projections.replica import ReadReplica
 from projections.runner import ProjectionRunner

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 
-from ledger.application import LedgerStore
 from ledger.audit.checkpointer import Checkpointer, create_tables
 from ledger.audit.config import AuditSettings
 from ledger.audit.proofs import AuditLog
 from ledger.audit.signing import load_signer
-from ledger.ownership import ownership
+from ledger.eventstore.application import LedgerStore
+from ledger.service.ownership import ownership
 from ledger.settings import Settings
-from projections.database import Database
+from ledger.sql.database import Database
 
 __all__ = ["AuditLog", "AuditSettings", "Checkpointer", "checkpointer_for", "open_audit"]
 log = logging.getLogger("ledger.audit")

@@ -14,13 +14,13 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from ledger.application import LedgerStore
 from ledger.audit import sql
 from ledger.audit.messages import Checkpoint
 from ledger.audit.signing import Signer
 from ledger.domain.chain import event_hash
 from ledger.domain.merkle import TreeFrontier, event_leaf_data, leaf_hash
-from projections.database import Connection, Database
+from ledger.eventstore.application import LedgerStore
+from ledger.sql.database import Connection, Database
 from projections.follower import Batch, LogFollower, Ownership
 from projections.rows import timestamp
 

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from ledger.audit.checks import Batch, checked, facts_of
-from ledger.audit.reader import Dialect, EventDecoder, open_reader
+from ledger.audit.reader import EventDecoder, open_reader
+from ledger.eventstore.dialect import Dialect
 from ledger.settings import Settings
 
 Task = tuple[Settings, Dialect, int, int]

@@ -17,7 +17,7 @@ from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof
 from ledger.audit.signing import Signer
 from ledger.domain.errors import Invalid, NotFound
 from ledger.domain.merkle import consistency_proof, event_leaf_data, inclusion_proof, leaf_hash
-from projections.database import Database
+from ledger.sql.database import Database
 
 LEAF_BATCH = 50_000
 

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -17,38 +17,13 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import JSONTranscoder, StoredEvent
 from eventsourcing.utils import Environment, resolve_topic
 
-from ledger.application import LedgerStore
 from ledger.audit import sql
 from ledger.audit.checks import Leaf, Row
 from ledger.audit.messages import Checkpoint
+from ledger.eventstore.backends import MsgspecMapper
+from ledger.eventstore.dialect import Dialect
 from ledger.settings import Settings
-from ledger.store import EVENTS_FILE, MsgspecMapper
-from projections.database import sqlite_dialect
-
-
-class Dialect(msgspec.Struct, frozen=True):
-    """What differs between the backends: the events table and its position column. Plain
-    data, so that worker processes can be handed it."""
-
-    sqlite: bool
-    events: str
-    position: str
-    stream: str
-
-    @classmethod
-    def of(cls, store: LedgerStore) -> Dialect:
-        recorder = cast(Any, store.recorder)
-        if recorder.__class__.__module__.endswith("sqlite"):
-            return cls(True, recorder.events_table_name, "rowid", "originator_id")
-        table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
-        return cls(False, table, "notification_id", "replace(originator_id::text, '-', '')")
-
-    def rows(self, where: str) -> str:
-        """Events in position order: the row, the stream as 32 hex digits, the state."""
-        return (
-            f"SELECT {self.position}, {self.stream}, originator_version, topic, state"
-            f" FROM {self.events} WHERE {where} ORDER BY {self.position}"
-        )
+from ledger.sql.database import sqlite_dialect
 
 
 class Snapshot(Protocol):
@@ -113,7 +88,7 @@ class _SqliteSnapshot:
 
 @contextmanager
 def _sqlite_snapshot(settings: Settings) -> Iterator[Snapshot]:
-    connection = sqlite3.connect(settings.data_dir / EVENTS_FILE, timeout=30)
+    connection = sqlite3.connect(settings.sqlite_file, timeout=30)
     connection.isolation_level = None
     try:
         connection.execute("BEGIN")  # a read transaction: one snapshot of the WAL

@@ -10,13 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-from ledger.application import LedgerStore
 from ledger.audit.checks import Batch, Leaf, LogCheck, checked, compare_leaves, facts_of
 from ledger.audit.messages import Checkpoint, Problem, SignatureState, VerifyReport
 from ledger.audit.parallel import parallel_batches
-from ledger.audit.reader import Dialect, EventDecoder, LogReader, open_reader
+from ledger.audit.reader import EventDecoder, LogReader, open_reader
 from ledger.audit.signing import key_id_of, signature_is_valid
 from ledger.domain.merkle import TreeFrontier, leaf_hash
+from ledger.eventstore.application import LedgerStore
+from ledger.eventstore.dialect import Dialect
 from ledger.settings import Settings
 
 BATCH = 20_000

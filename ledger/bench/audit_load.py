@@ -19,7 +19,6 @@ from itertools import islice
 
 import asyncpg
 
-from ledger.application import LedgerStore
 from ledger.bench import rebuild
 from ledger.bench.report import Row, Ticker, say
 from ledger.bench.timing import Stopwatch
@@ -32,8 +31,9 @@ from ledger.bench.workload import (
     sample_state,
 )
 from ledger.domain.commands import AnyCommand, ChangeConfig, Context, CreateApp, SetFlag
+from ledger.eventstore.application import LedgerStore
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.writer import Writer
 
 SCENARIO = "A bulk load"
 APP, ENV = "shop", "prod"

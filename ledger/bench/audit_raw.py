@@ -13,7 +13,7 @@ from ledger.bench import audit_load
 from ledger.domain.events import Snapshot
 from ledger.domain.moments import moment_from, moment_id
 from ledger.domain.names import environment_id
-from ledger.store import decoder_of
+from ledger.eventstore.backends import decoder_of
 from projections.queries import HistoryQuery, history_sql
 
 if TYPE_CHECKING:

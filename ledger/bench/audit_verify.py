@@ -8,10 +8,10 @@ import hashlib
 
 import asyncpg
 
-from ledger.application import LedgerStore
 from ledger.audit.verifier import verify_log
 from ledger.bench.report import Row, Ticker, say
 from ledger.bench.timing import Stopwatch
+from ledger.eventstore.application import LedgerStore
 from ledger.settings import Settings
 
 SCENARIO_VERIFY, VERIFY_TARGET = "D verify", 100_000.0

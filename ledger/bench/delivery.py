@@ -18,8 +18,8 @@ from ledger.bench.plan import Bench
 from ledger.bench.publisher import RAW_PREFIX, RAW_STREAM, SCENARIO, fresh_raw_stream
 from ledger.bench.report import Row, say
 from ledger.bench.timing import latency_rows, open_loop
-from ledger.jetstream.messages import EVENTS_SUBJECT
 from ledger.jetstream.publisher import STREAM
+from ledger.service.messages import EVENTS_SUBJECT
 
 RECEIVE_TIMEOUT = 60.0
 

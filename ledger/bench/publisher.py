@@ -15,8 +15,8 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, S
 from ledger.bench.plan import Bench
 from ledger.bench.report import Row, ratio_row, say
 from ledger.bench.timing import Stopwatch
-from ledger.jetstream.messages import EVENTS_SUBJECT
 from ledger.jetstream.publisher import DUPLICATE_WINDOW_SECONDS, STREAM
+from ledger.service.messages import EVENTS_SUBJECT
 
 SCENARIO = "6 NATS publishing"
 RAW_STREAM = "BENCH_RAW"

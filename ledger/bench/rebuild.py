@@ -10,14 +10,14 @@ from typing import Any
 import asyncpg
 from eventsourcing.utils import resolve_topic
 
-from ledger.application import LedgerStore
 from ledger.bench.plan import Bench
 from ledger.bench.report import Row, Ticker, say
 from ledger.bench.timing import Stopwatch
 from ledger.bench.workload import EVENTS_TABLE
+from ledger.eventstore.application import LedgerStore
+from ledger.eventstore.backends import decoder_of
 from ledger.read_side import open_views
 from ledger.settings import Settings
-from ledger.store import decoder_of
 
 SCENARIO = "3 projection rebuild"
 TARGET = 50_000.0

@@ -12,7 +12,7 @@ import click
 from ledger.cli.options import TEXT
 from ledger.cli.serve import settings_from_env
 from ledger.domain.errors import DomainError
-from ledger.tokens import open_tokens, parse_scopes
+from ledger.service.tokens import open_tokens, parse_scopes
 
 T = TypeVar("T")
 
@@ -80,7 +80,7 @@ def key() -> None:
 @key.command("generate")
 def generate() -> None:
     """Print a new AES-256 key for LEDGER_CIPHER_KEY."""
-    from ledger.keys import new_key  # on demand: loads cryptography
+    from ledger.eventstore.encryption import new_key  # on demand: loads cryptography
 
     click.echo(new_key())
 
@@ -93,7 +93,7 @@ def rotate(plaintext: bool) -> None:
     Stop the servers first; afterwards start them with LEDGER_CIPHER_KEY set to the new key.
     Without a current key, a plaintext store is encrypted for the first time.
     """
-    from ledger.keys import rotate as rewrap  # on demand: loads cryptography
+    from ledger.eventstore.encryption import rotate as rewrap  # on demand: loads cryptography
 
     new = None if plaintext else os.environ.get("LEDGER_NEW_CIPHER_KEY")
     if not plaintext and not new:

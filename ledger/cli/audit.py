@@ -13,10 +13,10 @@ import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ledger.application import LedgerStore
 from ledger.cli.serve import settings_from_env
-from ledger.read_side import open_database
+from ledger.eventstore.application import LedgerStore
 from ledger.settings import Settings
+from ledger.sql.opening import open_database
 
 if TYPE_CHECKING:
     from ledger.audit.messages import Checkpoint, Problem, VerifyReport

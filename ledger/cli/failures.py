@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 import click
 
 from ledger.settings import Settings
-from ledger.store import EVENTS_FILE
 
 RUN_VERBOSE = "run `ledger -v …` for the traceback"
 
@@ -18,7 +17,7 @@ RUN_VERBOSE = "run `ledger -v …` for the traceback"
 def store_of(settings: Settings) -> str:
     """The store the settings name, without the password."""
     if settings.database_url is None:
-        return f"SQLite {settings.data_dir / EVENTS_FILE}"
+        return f"SQLite {settings.sqlite_file}"
     url = urlsplit(settings.database_url)
     where = f"{url.hostname or '127.0.0.1'}:{url.port or 5432}"
     database = url.path.lstrip("/") or "postgres"

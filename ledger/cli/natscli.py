@@ -19,7 +19,7 @@ def nats_group() -> None:
 def status() -> None:
     """Show the log head, the publisher's position, its lag and the stream's size."""
     # on demand: loads nats and aiohttp
-    from ledger.jetstream.operations import status as read_status
+    from ledger.operations.jetstream import status as read_status
 
     s = asyncio.run(read_status(settings_from_env()))
     click.echo(f"log head:           {s.head}")
@@ -36,7 +36,7 @@ def republish(start: int) -> None:
     """Publish the log again from POSITION to its head (safe: JetStream drops duplicates
     within its de-duplication window; older ones are re-delivered as new messages)."""
     # on demand: loads nats and aiohttp
-    from ledger.jetstream.operations import republish as run
+    from ledger.operations.jetstream import republish as run
 
     with Progress(transient=True) as progress:
         task = progress.add_task("republishing", total=None)

@@ -12,7 +12,7 @@ import click
 from ledger.domain.events import ActorKind, Via
 from ledger.domain.names import NAME_PATTERN
 from ledger.domain.text import RULE, is_storable
-from ledger.schemas import HistoryKind
+from ledger.wire.shapes import HistoryKind
 
 F = TypeVar("F", bound=Callable[..., Any])
 KINDS: tuple[str, ...] = get_args(HistoryKind)

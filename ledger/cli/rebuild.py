@@ -10,13 +10,14 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ledger.application import LedgerStore
 from ledger.cli.serve import settings_from_env
-from ledger.read_side import open_database, open_views
+from ledger.eventstore.application import LedgerStore
+from ledger.read_side import open_views
 from ledger.settings import Settings
+from ledger.sql.opening import open_database
 from projections.failures import Failure
 from projections.failures import failures as recorded
-from projections.store import ViewStore
+from projections.view_store import ViewStore
 
 
 @click.group()
@@ -65,7 +66,7 @@ def retry(positions: tuple[int, ...]) -> None:
 async def _retry(settings: Settings, positions: set[int]) -> int:
     """Retry the failures at ``positions`` (all when empty); return how many still fail."""
     # on demand: loads nats and aiohttp
-    from ledger.resend import resend
+    from ledger.operations.resend import resend
 
     store = LedgerStore(settings)
     try:

@@ -10,9 +10,9 @@ from msgspec.structs import replace
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from ledger.backup import backup_sqlite, pg_dump_command
 from ledger.cli.failures import store_of
 from ledger.cli.serve import settings_from_env
+from ledger.operations.backup import backup_sqlite, pg_dump_command
 
 
 @click.command()
@@ -58,8 +58,8 @@ def migrate_store(target: str) -> None:
     says what failed; fix that and re-run.
     """
     # on demand: loads cryptography, which the other commands do without
-    from ledger.migrate_store import MigrationFailed, TargetNotEmpty
-    from ledger.migrate_store import migrate_store as move
+    from ledger.operations.migrate_store import MigrationFailed, TargetNotEmpty
+    from ledger.operations.migrate_store import migrate_store as move
 
     if not target.startswith(("postgresql://", "postgres://")):
         raise click.UsageError("--to must be a postgresql:// URL")

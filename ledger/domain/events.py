@@ -124,7 +124,7 @@ class ReleaseCreated(LedgerEvent, frozen=True, kw_only=True):
     """A deploy, a promotion or a rollback made a new release."""
 
     # The kind is its cause (history_kind); a release of a build is published as the CDEvents
-    # service event of what it did to the service (ledger.cloudevents), one of no build as:
+    # service event of what it did to the service (ledger.wire.cloudevents), one of no build as:
     kind: ClassVar[str | None] = "deploy"
     cloudevent_type: ClassVar[str | None] = "dev.cdeventsx.ledger-release.created.0.1.0"
 

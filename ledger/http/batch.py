@@ -21,7 +21,7 @@ from ledger.http.problems import Unprocessable, field_of, status_of
 from ledger.http.ratelimit import over_limit, take_writes
 from ledger.http.requests import context_from
 from ledger.http.responses import json_response
-from ledger.schemas import FieldError, Problem, WriteResult
+from ledger.wire.shapes import FieldError, Problem, WriteResult
 
 MAX_ITEMS = 10_000
 

@@ -7,8 +7,8 @@ import asyncio
 
 from aiohttp import web
 
-from ledger import past
 from ledger.domain.names import check_name, is_count
+from ledger.eventstore import past
 from ledger.http.consistency import caught_up
 from ledger.http.keys import STORE
 from ledger.http.parameters import names

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from ledger.delivery import Window, report
 from ledger.domain.errors import NotFound
 from ledger.domain.names import check_name
 from ledger.http.consistency import caught_up
@@ -14,6 +13,7 @@ from ledger.http.keys import STORE
 from ledger.http.parameters import int_param, names, time_param
 from ledger.http.problems import Unprocessable
 from ledger.http.responses import json_response
+from ledger.service.dora import Window, report
 
 MAX_DAYS = 366
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}

@@ -13,7 +13,7 @@ from aiohttp import web
 from ledger.http.consistency import caught_up
 from ledger.http.parameters import history_query
 from ledger.http.problems import Unprocessable
-from ledger.schemas import HistoryItem
+from ledger.wire.shapes import HistoryItem
 
 log = logging.getLogger("ledger.http")
 CSV_COLUMNS = (

@@ -15,10 +15,10 @@ import msgspec
 from aiohttp import web
 
 from ledger.domain.names import is_count
-from ledger.feed import FeedFilter, FeedHub
 from ledger.http.keys import FEED, SETTINGS, STORE, VIEWS
 from ledger.http.problems import Unprocessable
-from ledger.schemas import HistoryItem
+from ledger.service.feed import FeedFilter, FeedHub
+from ledger.wire.shapes import HistoryItem
 
 STREAM_HEADERS = {
     "Content-Type": "text/event-stream",

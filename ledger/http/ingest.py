@@ -16,7 +16,7 @@ from ledger.ingest.binding import from_http
 from ledger.ingest.problems import IngestError
 from ledger.ingest.schema import CDEvent
 from ledger.ingest.service import Ingestor
-from ledger.schemas import FieldError
+from ledger.wire.shapes import FieldError
 
 
 async def ingest_cdevent(request: web.Request) -> web.Response:

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from ledger.application import LedgerStore
+from ledger.eventstore.application import LedgerStore
+from ledger.service.tokens import Principal, Tokens
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.tokens import Principal, Tokens
-from ledger.writer import Writer
 
 if TYPE_CHECKING:
     from ledger.bootstrap import Ledger
-    from ledger.feed import FeedHub
+    from ledger.service.feed import FeedHub
     from projections.views import Views
 
 SETTINGS = web.AppKey("settings", Settings)

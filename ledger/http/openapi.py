@@ -11,8 +11,8 @@ from ledger import __version__
 from ledger.domain.names import FLAG_PATTERN, NAME_PATTERN
 from ledger.http.consistency import CONSISTENCY, LATEST
 from ledger.http.routing import Route
-from ledger.schemas import Problem
-from ledger.webhooks.store import ID_PATTERN as WEBHOOK_ID_PATTERN
+from ledger.webhooks.registry import ID_PATTERN as WEBHOOK_ID_PATTERN
+from ledger.wire.shapes import Problem
 
 REF = "#/components/schemas/{name}"
 

@@ -8,13 +8,13 @@ from datetime import datetime
 
 from aiohttp import web
 
-from ledger import past
 from ledger.domain.errors import NotFound
+from ledger.eventstore import past
 from ledger.http.auth import may_read_secrets
 from ledger.http.keys import STORE, VIEWS
 from ledger.http.parameters import int_param, time_param
 from ledger.http.problems import Unprocessable
-from ledger.schemas import StateView
+from ledger.wire.shapes import StateView
 from projections.queries import Queries
 
 POINTS = ("at", "release", "position")

@@ -12,8 +12,8 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from ledger.domain.errors import Conflict, DomainError, Invalid, NotFound, RollbackBlocked
 from ledger.domain.policy import Forbidden
 from ledger.http.routing import Handler
-from ledger.schemas import FieldError, Problem
-from projections.database import UNAVAILABLE
+from ledger.sql.database import UNAVAILABLE
+from ledger.wire.shapes import FieldError, Problem
 
 log = logging.getLogger("ledger.http")
 PROBLEM_TYPE = "https://release-ledger.dev/problems/"

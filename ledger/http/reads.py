@@ -7,10 +7,9 @@ import asyncio
 import msgspec
 from aiohttp import web
 
-from ledger.application import read_batch
-from ledger.cloudevents import CloudEvent
 from ledger.domain.errors import NotFound
 from ledger.domain.names import MAX_VERSION, environment_id, is_count
+from ledger.eventstore.application import read_batch
 from ledger.http.auth import may_read_secrets
 from ledger.http.consistency import caught_up
 from ledger.http.keys import STORE, VIEWS
@@ -18,8 +17,9 @@ from ledger.http.parameters import history_query, int_param, names
 from ledger.http.past import past_state
 from ledger.http.problems import Unprocessable
 from ledger.http.responses import json_response
-from ledger.jetstream.messages import messages_of
-from ledger.schemas import AppList, ReleaseList, StateView
+from ledger.service.messages import messages_of
+from ledger.wire.cloudevents import CloudEvent
+from ledger.wire.shapes import AppList, ReleaseList, StateView
 
 
 async def list_apps(request: web.Request) -> web.Response:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof, VerifyReport
-from ledger.cloudevents import CloudEvent
 from ledger.domain import commands as c
 from ledger.http import audit, diffs, dora, exports, reads
 from ledger.http import webhooks as w
@@ -16,7 +15,9 @@ from ledger.http.routing import Handler, Route
 from ledger.http.writes import write
 from ledger.ingest.schema import CDEvent
 from ledger.ingest.service import IngestResult
-from ledger.schemas import (
+from ledger.webhooks.models import NewWebhook, WebhookCreated, WebhookList, WebhookView
+from ledger.wire.cloudevents import CloudEvent
+from ledger.wire.shapes import (
     AppList,
     AppView,
     DiffView,
@@ -28,7 +29,6 @@ from ledger.schemas import (
     StateView,
     WriteResult,
 )
-from ledger.webhooks.models import NewWebhook, WebhookCreated, WebhookList, WebhookView
 
 # The history filters, shared by the history page and its export.
 _FILTERS = ("app", "env", "kind", "actor", "actor_kind", "via", "correlation_id", "since")

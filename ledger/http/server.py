@@ -20,8 +20,8 @@ from ledger.http.ratelimit import RATE_BUCKETS, rate_limit_middleware
 from ledger.http.responses import json_response
 from ledger.http.routes import all_routes
 from ledger.logs import configure_logging
+from ledger.service.tokens import open_tokens
 from ledger.settings import Settings
-from ledger.tokens import open_tokens
 from projections.failures import failed_positions, failures
 from projections.follower import lagging
 

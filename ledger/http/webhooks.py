@@ -15,7 +15,7 @@ from ledger.http.problems import Unprocessable
 from ledger.http.requests import context_from, read_object
 from ledger.http.responses import json_response
 from ledger.webhooks.models import NewWebhook, WebhookList
-from ledger.webhooks.store import WebhookStore
+from ledger.webhooks.registry import WebhookStore
 
 
 def _admin(request: web.Request) -> WebhookStore:

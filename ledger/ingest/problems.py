@@ -9,7 +9,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 
 from ledger.domain.errors import Conflict, DomainError, Invalid, NotFound, RollbackBlocked
 from ledger.domain.policy import Forbidden
-from ledger.schemas import FieldError, Problem
+from ledger.wire.shapes import FieldError, Problem
 
 log = logging.getLogger("ledger.ingest")
 # The same problem types and statuses as the HTTP API (ledger/http/problems.py).

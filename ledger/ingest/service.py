@@ -14,13 +14,12 @@ from uuid import UUID
 
 import msgspec
 
-from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.domain import policy
 from ledger.domain.errors import Conflict, KeyReused
 from ledger.domain.model import GOOD, App, Build, Environment, Idempotency, Stream
 from ledger.domain.names import app_id, build_id, environment_id, idempotency_id
-from ledger.handlers import client_key
+from ledger.eventstore.application import LedgerStore
 from ledger.ingest.cdevents import (
     ConfigPlan,
     DeployPlan,
@@ -33,8 +32,9 @@ from ledger.ingest.cdevents import (
     plan_of,
 )
 from ledger.ingest.schema import CDEvent
-from ledger.schemas import WriteResult
-from ledger.writer import Writer
+from ledger.service.unit_of_work import client_key
+from ledger.service.writer import Writer
+from ledger.wire.shapes import WriteResult
 
 S = TypeVar("S", bound=Stream)
 

@@ -16,17 +16,17 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from ledger.application import LedgerStore
 from ledger.domain.events import LedgerEvent
-from ledger.jetstream.messages import (
+from ledger.eventstore.application import LedgerStore
+from ledger.service.messages import (
     EVENTS_SUBJECT,
     FEED_SUBJECT,
     Message,
     feed_subject,
     messages_of,
 )
+from ledger.sql.database import Database
 from projections import failures, sql
-from projections.database import Database
 from projections.follower import Batch, IsolatingFollower, Ownership
 from projections.queries import HistoryQuery, Queries
 from projections.views import Views

@@ -17,8 +17,7 @@ from datetime import timedelta
 import aiohttp
 import msgspec
 
-from ledger.application import LedgerStore
-from ledger.schemas import HistoryItem
+from ledger.eventstore.application import LedgerStore
 from ledger.settings import Settings
 from ledger.webhooks.payloads import (
     CLOUDEVENTS_JSON,
@@ -26,7 +25,8 @@ from ledger.webhooks.payloads import (
     delivery_headers,
     slack_message,
 )
-from ledger.webhooks.store import Webhook, WebhookStore, now
+from ledger.webhooks.registry import Webhook, WebhookStore, now
+from ledger.wire.shapes import HistoryItem
 from projections.follower import Ownership, SoleOwner
 from projections.queries import HistoryQuery
 from projections.views import Views

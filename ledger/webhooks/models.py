@@ -10,7 +10,7 @@ from msgspec import Meta, Struct
 
 from ledger.domain.commands import Name
 from ledger.domain.text import UNSTORABLE, Storable
-from ledger.schemas import HistoryItem, HistoryKind
+from ledger.wire.shapes import HistoryItem, HistoryKind
 
 Format = Literal["slack", "json"]
 State = Literal["active", "failing", "paused"]

@@ -14,11 +14,11 @@ from typing import Any
 
 import msgspec
 
-from ledger.application import LedgerStore, read_batch
 from ledger.domain.secrets import Fingerprints
-from ledger.jetstream.messages import messages_of
-from ledger.schemas import HistoryItem
+from ledger.eventstore.application import LedgerStore, read_batch
+from ledger.service.messages import messages_of
 from ledger.webhooks.models import is_failure
+from ledger.wire.shapes import HistoryItem
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 EMOJI = {

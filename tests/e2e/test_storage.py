@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from ledger.application import LedgerStore, read_batch
 from ledger.domain.chain import event_hash
+from ledger.eventstore.application import LedgerStore, read_batch
 from ledger.settings import Settings
 
 from .conftest import Answer, Api, Cli, fresh_database, running, server_environ

@@ -12,10 +12,10 @@ import msgspec
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from ledger.application import LedgerStore
+from ledger.eventstore.application import LedgerStore
 from ledger.http.server import create_app
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.writer import Writer
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

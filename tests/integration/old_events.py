@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from ledger.application import LedgerStore
+from ledger.eventstore.application import LedgerStore
 
 NUL_VERSION = "v\x002"
 STORED_AS = "v\ufffd2"

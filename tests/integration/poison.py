@@ -3,7 +3,7 @@ rows the database cannot take, on each backend."""
 
 from __future__ import annotations
 
-from projections.database import Database
+from ledger.sql.database import Database
 
 POISON = "poison"
 

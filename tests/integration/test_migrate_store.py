@@ -10,16 +10,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from ledger.application import LedgerStore
 from ledger.cli.main import cli as ledger_cli
 from ledger.domain import commands as c
-from ledger.migrate_store import _objects
-from ledger.read_side import open_database
-from ledger.settings import Settings
-from ledger.store import EVENTS_FILE
-from ledger.webhooks.store import WebhookStore
-from ledger.writer import Writer
-from projections.database import SqliteDatabase
+from ledger.eventstore.application import LedgerStore
+from ledger.operations.migrate_store import _objects
+from ledger.service.writer import Writer
+from ledger.settings import EVENTS_FILE, Settings
+from ledger.sql.database import SqliteDatabase
+from ledger.sql.opening import open_database
+from ledger.webhooks.registry import WebhookStore
 from projections.queries import Queries
 
 from .old_events import NUL_VERSION, STORED_AS, storing_old_text

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from ledger.keys import new_key
+from ledger.eventstore.encryption import new_key
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,6 @@ import msgspec
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from ledger.application import LedgerStore
 from ledger.audit import AuditLog, Checkpointer, open_audit
 from ledger.audit.messages import Problem, VerifyReport
 from ledger.audit.signing import Signer, new_signing_key
@@ -19,10 +18,11 @@ from ledger.audit.verifier import verify_log
 from ledger.domain import commands as c
 from ledger.domain.chain import event_hash
 from ledger.domain.events import Artifact, LedgerEvent
-from ledger.read_side import open_database
+from ledger.eventstore.application import LedgerStore
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.writer import Writer
-from projections.database import Database
+from ledger.sql.database import Database
+from ledger.sql.opening import open_database
 
 CI = c.Context(actor="ci-bot", actor_kind="ci")
 ALICE = c.Context(actor="alice", actor_kind="human")

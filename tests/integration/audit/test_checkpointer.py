@@ -10,18 +10,18 @@ from typing import Any
 import msgspec
 import pytest
 
-from ledger.application import LedgerStore, read_batch
 from ledger.audit import Checkpointer, open_audit
 from ledger.audit.signing import KEY_FILE
 from ledger.audit.verifier import verify_log
 from ledger.domain import commands as c
 from ledger.domain.chain import event_hash
 from ledger.domain.merkle import event_leaf_data, leaf_hash, tree_root
-from ledger.keys import new_key
-from ledger.read_side import open_database
+from ledger.eventstore.application import LedgerStore, read_batch
+from ledger.eventstore.encryption import new_key
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.writer import Writer
-from projections.database import Database
+from ledger.sql.database import Database
+from ledger.sql.opening import open_database
 
 
 async def events(writer: Writer, count: int) -> None:

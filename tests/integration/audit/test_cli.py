@@ -17,9 +17,9 @@ from ledger.audit.signing import Signer, new_signing_key
 from ledger.cli.main import cli
 from ledger.domain import commands as c
 from ledger.domain.names import environment_id
-from ledger.read_side import open_database
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.writer import Writer
+from ledger.sql.opening import open_database
 
 ALICE = c.Context(actor="alice", actor_kind="human")
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.domain.errors import Conflict
 from ledger.domain.events import Artifact
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
+from ledger.eventstore.application import LedgerStore
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.writer import Writer
 
 CI = c.Context(actor="ci-bot", actor_kind="ci")
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
-from ledger.application import LedgerStore, read_batch
 from ledger.domain import commands as c
 from ledger.domain.events import Artifact, ReleaseCreated
+from ledger.eventstore.application import LedgerStore, read_batch
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.writer import Writer
 
 CI = c.Context(actor="ci-bot", actor_kind="ci")
 

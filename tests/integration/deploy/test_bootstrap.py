@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from ledger.service.tokens import Principal, open_tokens
 from ledger.settings import Settings
-from ledger.tokens import Principal, open_tokens
 
 pytestmark = pytest.mark.postgres
 STILL_WAITING_AFTER = 3.0

@@ -15,8 +15,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from ledger.http.keys import TOKENS
+from ledger.service.tokens import parse_scopes
 from ledger.settings import Settings
-from ledger.tokens import parse_scopes
 
 from ... import cdevents
 from ..conftest import app_clients

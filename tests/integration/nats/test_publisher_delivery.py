@@ -11,10 +11,10 @@ import msgspec
 import nats
 import pytest
 
-from ledger.application import read_batch
 from ledger.bootstrap import Ledger, open_ledger
 from ledger.domain import commands as c
 from ledger.domain.events import Artifact
+from ledger.eventstore.application import read_batch
 from ledger.jetstream.publisher import Publisher
 from ledger.settings import Settings
 

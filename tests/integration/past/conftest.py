@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.domain.events import Artifact, Pipeline
-from ledger.handlers import Session, handle
+from ledger.eventstore.application import LedgerStore
 from ledger.http.keys import TOKENS
 from ledger.http.server import create_app
+from ledger.service.tokens import parse_scopes
+from ledger.service.unit_of_work import Session, handle
 from ledger.settings import Settings
-from ledger.tokens import parse_scopes
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 CI = c.Context(actor="ci-bot", actor_kind="ci", via="http", correlation_id="run-7")

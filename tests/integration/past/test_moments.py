@@ -6,13 +6,13 @@ from __future__ import annotations
 from concurrent.futures import Future
 from datetime import UTC, datetime
 
-from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.domain.model import Environment, fold, snapshot_of
 from ledger.domain.moments import moment_id
 from ledger.domain.names import environment_id
-from ledger.schemas import StateView, state_view
-from ledger.writer import Writer
+from ledger.eventstore.application import LedgerStore
+from ledger.service.writer import Writer
+from ledger.wire.shapes import StateView, state_view
 
 CI = c.Context(actor="ci-bot", actor_kind="ci")
 INTERVAL = 3  # a moment snapshot every this many events of an environment

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.domain.events import Artifact, Pipeline
+from ledger.eventstore.application import LedgerStore
 from ledger.read_side import open_views
-from ledger.schemas import WriteResult
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.writer import Writer
+from ledger.sql.database import Database
+from ledger.wire.shapes import WriteResult
 from projections import Views
-from projections.database import Database
 
 CI = c.Context(actor="ci-bot", actor_kind="ci")
 ALICE = c.Context(actor="alice", actor_kind="human")

@@ -12,10 +12,10 @@ from click.testing import CliRunner, Result
 from ledger.cli.main import cli as ledger_cli
 from ledger.domain import commands as c
 from ledger.http.keys import VIEWS
-from ledger.read_side import open_database
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.writer import Writer
-from projections.store import ViewStore
+from ledger.sql.opening import open_database
+from projections.view_store import ViewStore
 
 from ..conftest import app_clients
 from ..poison import POISON, refuse_poison

@@ -7,12 +7,12 @@ from uuid import UUID
 
 import pytest
 
-from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
 from ledger.domain.secrets import Fingerprints
-from ledger.schemas import FlagView, HistoryItem, StateView, release_view
+from ledger.eventstore.application import LedgerStore
+from ledger.wire.shapes import FlagView, HistoryItem, StateView, release_view
 from projections import HistoryQuery, Views
 
 ENVS = [("shop", "staging"), ("shop", "prod"), ("shop", "qa"), ("api", "prod")]

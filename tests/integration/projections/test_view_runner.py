@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from ledger.domain import commands as c
-from ledger.read_side import open_database, open_views
+from ledger.read_side import open_views
+from ledger.sql.database import Connection, Database
+from ledger.sql.opening import open_database
 from projections import ProjectionRunner
-from projections.database import Connection, Database
-from projections.store import ViewStore
+from projections.view_store import ViewStore
 
 
 def follow(views, writer) -> None:

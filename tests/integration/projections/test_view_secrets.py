@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger.application import LedgerStore
 from ledger.domain import commands as c
+from ledger.eventstore.application import LedgerStore
 from ledger.read_side import open_views
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.writer import Writer
 
 from ...conftest import fresh_database
 

@@ -22,8 +22,8 @@ from aiohttp.test_utils import TestClient
 
 from ledger.domain.policy import SCOPES
 from ledger.http.keys import TOKENS
+from ledger.service.tokens import Tokens, parse_scopes
 from ledger.settings import Settings
-from ledger.tokens import Tokens, parse_scopes
 
 from ...answers import Answer
 from ..conftest import BACKENDS, app_clients, on_backend

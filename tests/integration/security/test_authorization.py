@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from ledger.tokens import open_tokens
+from ledger.service.tokens import open_tokens
 
 Ledger = Caller = StartLedger = Any  # fixtures of conftest.py (a running ledger, its clients)
 SHOP = "/v1/apps/shop"

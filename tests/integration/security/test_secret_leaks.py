@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from ledger.eventstore.encryption import new_key
 from ledger.http.keys import VIEWS
-from ledger.keys import new_key
 
 Ledger = Any
 StartLedger = Any

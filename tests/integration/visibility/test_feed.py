@@ -7,7 +7,7 @@ import asyncio
 import time
 
 from ledger.http.keys import FEED, TOKENS
-from ledger.tokens import parse_scopes
+from ledger.service.tokens import parse_scopes
 
 
 async def test_a_client_that_reconnects_gets_exactly_what_it_missed(ledger) -> None:

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import Block
 
 from ledger.cli.main import cli as ledger_cli
 from ledger.http.keys import TOKENS
-from ledger.tokens import parse_scopes
+from ledger.service.tokens import parse_scopes
 
 SECRET = "a-webhook-secret-of-some-length"
 FAST = {"backoff": (0.05, 0.2), "timeout": 0.5}

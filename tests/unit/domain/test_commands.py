@@ -7,7 +7,7 @@ import msgspec
 
 from ledger.domain import commands as c
 from ledger.domain.events import Artifact
-from ledger.handlers import DECIDERS, _digest
+from ledger.service.unit_of_work import DECIDERS, _digest
 
 BATCH_OPS = [
     "create_app",

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.domain.errors import Conflict
 from ledger.domain.events import Artifact
+from ledger.eventstore.application import LedgerStore
+from ledger.service.writer import Writer
 from ledger.settings import Settings
-from ledger.writer import Writer
 
 BOT = c.Context(actor="ci-bot", actor_kind="ci")
 

@@ -30,7 +30,7 @@ from ledger.domain.events import (
 )
 from ledger.domain.model import GOOD, Environment, evolve, fold, snapshot_of
 from ledger.domain.moments import moment_from, moment_of, moment_snapshot, replay
-from ledger.schemas import state_view
+from ledger.wire.shapes import state_view
 
 APP = "shop"
 ENVS = ("staging", "prod")

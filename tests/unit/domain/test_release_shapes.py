@@ -8,7 +8,7 @@ import msgspec
 
 from ledger.domain.events import ConfigChanged, ReleaseCreated, ReleaseFacts
 from ledger.domain.model import Environment, Release
-from ledger.schemas import ReleaseView, release_view, release_view_of
+from ledger.wire.shapes import ReleaseView, release_view, release_view_of
 
 CONTRACT = (
     "version",

@@ -8,7 +8,7 @@ from typing import get_args
 import pytest
 
 from ledger.domain.events import EVENTS, LedgerEvent
-from ledger.schemas import HistoryKind
+from ledger.wire.shapes import HistoryKind
 from projections.summaries import SUMMARIES
 
 SHOWN = [cls for cls in EVENTS if cls.kind is not None]

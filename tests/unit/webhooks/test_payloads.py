@@ -12,9 +12,9 @@ from uuid import uuid4
 import pytest
 from slack_sdk.models.blocks import Block
 
-from ledger.schemas import HistoryItem
 from ledger.webhooks.models import WebhookFilter, is_failure
 from ledger.webhooks.payloads import diff_url, signature, slack_message
+from ledger.wire.shapes import HistoryItem
 
 BASE = "https://ledger.example.com"
 

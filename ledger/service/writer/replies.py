@@ -8,7 +8,7 @@ import contextlib
 from concurrent.futures import Future
 
 from ledger.domain.commands import AnyCommand, Context
-from ledger.schemas import WriteResult
+from ledger.wire.shapes import WriteResult
 
 Outcome = WriteResult | BaseException
 Answer = Future[WriteResult] | asyncio.Future[WriteResult]

@@ -10,9 +10,8 @@ from typing import Any
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
-from ledger.application import LedgerStore
+from ledger.eventstore.application import LedgerStore
 from ledger.settings import Settings
-from ledger.store import EVENTS_FILE
 
 BATCH = 500
 
@@ -41,7 +40,7 @@ def rotate(
     finally:
         store.close()
     if settings.embedded:
-        _purge_old_pages(settings.data_dir / EVENTS_FILE)
+        _purge_old_pages(settings.sqlite_file)
     return done
 
 

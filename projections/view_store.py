@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from ledger.domain.model import Environment
+from ledger.sql.database import Database
 from projections import failures, sql
-from projections.database import Database
 from projections.projectors import EnvKey, ViewChanges
 from projections.rows import (
     app_row,

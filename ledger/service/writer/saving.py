@@ -7,9 +7,9 @@ import logging
 
 from eventsourcing.persistence import IntegrityError
 
-from ledger.application import LedgerStore
 from ledger.domain.events import LedgerEvent
-from ledger.writer.metrics import WriterMetrics
+from ledger.eventstore.application import LedgerStore
+from ledger.service.writer.metrics import WriterMetrics
 
 log = logging.getLogger("ledger.writer")
 

@@ -6,12 +6,12 @@ from uuid import UUID
 
 import msgspec
 
-from ledger.application import LedgerStore
-from ledger.cloudevents import CloudEvent, to_cloudevent
 from ledger.domain.events import ConfigChanged, LedgerEvent, ReleaseCreated
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
 from ledger.domain.secrets import Fingerprints
+from ledger.eventstore.application import LedgerStore
+from ledger.wire.cloudevents import CloudEvent, to_cloudevent
 from projections.follower import Batch
 
 EVENTS_SUBJECT = "ledger.events"

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from ledger.settings import Settings
-from ledger.store import EVENTS_FILE
 
 
 def backup_sqlite(settings: Settings, target: Path) -> int:
@@ -21,7 +20,7 @@ def backup_sqlite(settings: Settings, target: Path) -> int:
     events, snapshots, views and tables as they were at one commit, taken while the server
     runs (WAL readers never block its writer). It is written next to ``target`` and renamed
     into place, so ``target`` is never a half-written file."""
-    source = settings.data_dir / EVENTS_FILE
+    source = settings.sqlite_file
     if not source.exists():
         raise FileNotFoundError(f"no embedded ledger in {settings.data_dir} (LEDGER_DATA_DIR)")
     if target.exists():

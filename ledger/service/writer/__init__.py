@@ -7,7 +7,7 @@ The pieces, each with one job: ``loop`` (the thread draining the queue into batc
 failed save leads to), ``snapshots``, ``cache``, ``replies`` (answering callers) and
 ``metrics``; ``group_commit`` puts them together as the ``Writer``."""
 
-from ledger.writer.group_commit import Writer
-from ledger.writer.metrics import WriterMetrics
+from ledger.service.writer.group_commit import Writer
+from ledger.service.writer.metrics import WriterMetrics
 
 __all__ = ["Writer", "WriterMetrics"]

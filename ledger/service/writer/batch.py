@@ -7,16 +7,16 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from ledger.application import LedgerStore
 from ledger.domain.errors import DomainError
 from ledger.domain.policy import Rules
-from ledger.handlers import Decided, FlushFirst, Session, handle
-from ledger.writer.cache import StreamCache
-from ledger.writer.conflicts import Conflicts
-from ledger.writer.metrics import WriterMetrics
-from ledger.writer.replies import Pending, Replies
-from ledger.writer.saving import Saver
-from ledger.writer.snapshots import Snapshots
+from ledger.eventstore.application import LedgerStore
+from ledger.service.unit_of_work import Decided, FlushFirst, Session, handle
+from ledger.service.writer.cache import StreamCache
+from ledger.service.writer.conflicts import Conflicts
+from ledger.service.writer.metrics import WriterMetrics
+from ledger.service.writer.replies import Pending, Replies
+from ledger.service.writer.saving import Saver
+from ledger.service.writer.snapshots import Snapshots
 
 log = logging.getLogger("ledger.writer")
 Decisions = list[tuple[Pending, Decided]]

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from msgspec import Struct
 
 from ledger.domain.commands import Name
-from ledger.schemas import HistoryItem, HistoryKind
+from ledger.wire.shapes import HistoryItem, HistoryKind
 from projections.queries import HistoryQuery, Queries
 from projections.views import Views
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import msgspec
 import nats
 
-from ledger.application import LedgerStore, read_batch
+from ledger.eventstore.application import LedgerStore, read_batch
 from ledger.jetstream.publisher import CHECKPOINT, STREAM, Publisher
 from ledger.read_side import open_views
 from ledger.settings import Settings

@@ -8,14 +8,14 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from ledger.application import LedgerStore
 from ledger.domain.commands import AnyCommand, Context
 from ledger.domain.policy import Rules
-from ledger.schemas import WriteResult
-from ledger.writer.batch import BatchCommitter
-from ledger.writer.loop import WriterThread
-from ledger.writer.metrics import WriterMetrics
-from ledger.writer.replies import Pending
+from ledger.eventstore.application import LedgerStore
+from ledger.service.writer.batch import BatchCommitter
+from ledger.service.writer.loop import WriterThread
+from ledger.service.writer.metrics import WriterMetrics
+from ledger.service.writer.replies import Pending
+from ledger.wire.shapes import WriteResult
 
 
 class Writer:

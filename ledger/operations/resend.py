@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 
-from ledger.application import LedgerStore, read_batch
+from ledger.eventstore.application import LedgerStore, read_batch
 from ledger.jetstream.publisher import Publisher
 from ledger.settings import Settings
 from ledger.webhooks.deliverer import Deliverer
-from ledger.webhooks.store import WebhookStore, follower_name
+from ledger.webhooks.registry import WebhookStore, follower_name
 from projections import failures
 from projections.failures import Failure
 from projections.queries import HistoryQuery

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 import msgspec
 from msgspec import Struct
 
+from ledger.sql.database import Database, Row, create_schema
 from ledger.webhooks.models import Format, NewWebhook, WebhookCreated, WebhookFilter, WebhookView
 from projections import failures
-from projections.database import Database, Row, create_schema
 from projections.rows import instant, timestamp
 
 TABLE = "ledger_webhooks"

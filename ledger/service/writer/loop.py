@@ -6,7 +6,7 @@ import queue
 import threading
 from collections.abc import Callable
 
-from ledger.writer.replies import Pending
+from ledger.service.writer.replies import Pending
 
 Batch = list[Pending]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ledger.application import LedgerStore
 from ledger.domain.model import Environment, snapshot_of
-from ledger.handlers import Session
-from ledger.writer.cache import StreamCache
+from ledger.eventstore.application import LedgerStore
+from ledger.service.unit_of_work import Session
+from ledger.service.writer.cache import StreamCache
 
 
 class Snapshots:

@@ -15,7 +15,6 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from ledger.settings import Settings
 
-EVENTS_FILE = "ledger.sqlite"
 SCHEMA_LOCK_KEY = 7204611553  # the same key as the views' DDL lock
 CONNECT_TIMEOUT_SECONDS = 2  # per try; eventsourcing tries a statement 10 times
 
@@ -81,13 +80,14 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return env | {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(settings.data_dir / EVENTS_FILE),
+            "SQLITE_DBNAME": str(settings.sqlite_file),
             "SQLITE_LOCK_TIMEOUT": "30",
         }
     url = urlsplit(settings.database_url)
     return env | {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "APPLICATION_RECORDER_TOPIC": "ledger.recorder:ColumnarRecorder",  # faster inserts
+        # faster inserts (recorder.TOPIC; named here so that psycopg loads only on PostgreSQL)
+        "APPLICATION_RECORDER_TOPIC": "ledger.eventstore.recorder:ColumnarRecorder",
         "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
         "POSTGRES_HOST": url.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(url.port or 5432),

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from ledger.application import LedgerStore
 from ledger.domain.dora import (
     BUILD_CAUSES,
     DoraMetrics,
@@ -24,7 +23,8 @@ from ledger.domain.dora import (
 from ledger.domain.events import ReleaseStatus
 from ledger.domain.model import Build
 from ledger.domain.names import build_id
-from ledger.schemas import DoraView, EnvironmentDora, HistoryItem
+from ledger.eventstore.application import LedgerStore
+from ledger.wire.shapes import DoraView, EnvironmentDora, HistoryItem
 
 if TYPE_CHECKING:
     from projections.queries import Queries

@@ -12,9 +12,9 @@ from eventsourcing.persistence import JSONTranscoder, Mapper
 from ledger.domain.events import LedgerEvent
 from ledger.domain.model import Stream, fold
 from ledger.domain.moments import Moment
-from ledger.reading import Reading, reading
+from ledger.eventstore.backends import MsgspecMapper, eventsourcing_env, schema_lock
+from ledger.eventstore.reading import Reading, reading
 from ledger.settings import Settings
-from ledger.store import MsgspecMapper, eventsourcing_env, schema_lock
 
 
 class LedgerStore(Application[UUID]):
@@ -39,7 +39,7 @@ class LedgerStore(Application[UUID]):
         return state  # type: ignore[no-any-return]
 
     def reading(self) -> AbstractContextManager[Reading]:
-        """A read transaction for several reads of the past (``ledger.reading``)."""
+        """A read transaction for several reads of the past (``ledger.eventstore.reading``)."""
         assert self.snapshots is not None, "snapshotting is always enabled"
         return reading(self.recorder, self.snapshots.recorder, self.mapper)
 

@@ -11,7 +11,6 @@ from uuid import UUID
 
 import msgspec
 
-from ledger.application import LedgerStore
 from ledger.domain import commands as c
 from ledger.domain import decisions, policy
 from ledger.domain.errors import KeyReused, NotFound
@@ -28,7 +27,8 @@ from ledger.domain.model import App, Build, Environment, Idempotency, Stream, ev
 from ledger.domain.moments import moment_of, moment_snapshot
 from ledger.domain.names import app_id, build_id, denials_id, environment_id, idempotency_id
 from ledger.domain.policy import Forbidden, Rules
-from ledger.schemas import BuildView, WriteResult, release_view_of
+from ledger.eventstore.application import LedgerStore
+from ledger.wire.shapes import BuildView, WriteResult, release_view_of
 
 
 class FlushFirst(Exception):

@@ -15,16 +15,15 @@ from uuid import UUID
 
 import msgspec
 
-from ledger.application import LedgerStore
 from ledger.audit.checkpointer import create_tables as create_audit_tables
+from ledger.eventstore.application import LedgerStore
 from ledger.read_side import open_views
+from ledger.service.tokens import Tokens
 from ledger.settings import Settings
-from ledger.store import EVENTS_FILE
-from ledger.tokens import Tokens
-from ledger.webhooks.store import WebhookStore
+from ledger.sql.database import Database, PostgresDatabase, SqliteDatabase
+from ledger.webhooks.registry import WebhookStore
 from projections import sql
-from projections.database import Database, PostgresDatabase, SqliteDatabase
-from projections.store import TRACKING_NAME, ViewStore
+from projections.view_store import TRACKING_NAME, ViewStore
 
 BATCH = 1000
 MOVED_TABLES = (
@@ -73,7 +72,7 @@ def migrate_store(settings: Settings, target_url: str, progress: Progress | None
     ``target_url``; returns the number of events moved. Run it with the server stopped."""
     if not settings.embedded:
         raise ValueError("the source must be an embedded ledger: unset LEDGER_DATABASE_URL")
-    if not (settings.data_dir / EVENTS_FILE).exists():
+    if not (settings.sqlite_file).exists():
         raise ValueError(f"no embedded ledger in {settings.data_dir} (LEDGER_DATA_DIR)")
     target_settings = msgspec.structs.replace(
         settings, database_url=target_url, read_database_url=None
@@ -103,7 +102,7 @@ async def _migrate(
     source: LedgerStore, target: LedgerStore, settings: Settings, progress: Progress
 ) -> int:
     assert settings.database_url is not None
-    old = await SqliteDatabase.open(source.settings.data_dir / EVENTS_FILE)
+    old = await SqliteDatabase.open(source.settings.sqlite_file)
     new = await PostgresDatabase.open(settings.database_url)
     try:
         await _create_tables(new)

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import msgspec
 
-from ledger.application import LedgerStore
 from ledger.domain.diff import difference
 from ledger.domain.errors import Invalid, NotFound
 from ledger.domain.model import Environment, Release
 from ledger.domain.moments import Moment
 from ledger.domain.names import environment_id
 from ledger.domain.secrets import Fingerprints
-from ledger.reading import Reading
-from ledger.schemas import DiffSide, DiffView, Direction, StateView, release_view, state_view
+from ledger.eventstore.application import LedgerStore
+from ledger.eventstore.reading import Reading
+from ledger.wire.shapes import DiffSide, DiffView, Direction, StateView, release_view, state_view
 
 
 class Then(msgspec.Struct, kw_only=True):

@@ -15,9 +15,9 @@ from ledger.domain.errors import Conflict, Invalid, NotFound
 from ledger.domain.events import ActorKind
 from ledger.domain.names import check_name
 from ledger.domain.policy import SCOPES
-from ledger.read_side import open_database
 from ledger.settings import Settings
-from projections.database import Database, create_schema
+from ledger.sql.database import Database, create_schema
+from ledger.sql.opening import open_database
 
 TOKENS_TABLE = """
 CREATE TABLE IF NOT EXISTS ledger_tokens (

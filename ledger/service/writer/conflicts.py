@@ -8,7 +8,7 @@ import time
 
 from eventsourcing.persistence import IntegrityError
 
-from ledger.writer.metrics import WriterMetrics
+from ledger.service.writer.metrics import WriterMetrics
 
 CONFLICT_RETRIES = 20
 

@@ -16,7 +16,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-TOPIC = "ledger.recorder:ColumnarRecorder"
+TOPIC = "ledger.eventstore.recorder:ColumnarRecorder"
 
 
 class ColumnarRecorder(PostgresApplicationRecorder):

@@ -9,10 +9,10 @@ import asyncio
 from abc import ABC, abstractmethod
 from typing import NamedTuple
 
-from ledger.application import LedgerStore
-from ledger.audit.reader import Dialect
-from ledger.writer import Writer
-from projections.database import Database
+from ledger.eventstore.application import LedgerStore
+from ledger.eventstore.dialect import Dialect
+from ledger.service.writer import Writer
+from ledger.sql.database import Database
 from projections.runner import ProjectionRunner
 from projections.sql import TRACKING
 

@@ -1,0 +1,1 @@
+"""Operations on a whole store: backups, moving to PostgreSQL, re-sending what was passed over."""
