@@ -32,7 +32,7 @@ from ledger.ingest.cdevents import (
     plan_of,
 )
 from ledger.ingest.schema import CDEvent
-from ledger.service.unit_of_work import client_key
+from ledger.service.idempotency import client_key
 from ledger.service.writer import Writer
 from ledger.wire.shapes import WriteResult
 

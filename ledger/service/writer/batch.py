@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from ledger.domain.errors import DomainError
 from ledger.domain.policy import Rules
 from ledger.eventstore.application import LedgerStore
-from ledger.service.unit_of_work import Decided, FlushFirst, Session, handle
+from ledger.service.session import Decided, FlushFirst, Session
+from ledger.service.unit_of_work import handle
 from ledger.service.writer.cache import StreamCache
 from ledger.service.writer.conflicts import Conflicts
 from ledger.service.writer.metrics import WriterMetrics

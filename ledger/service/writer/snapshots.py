@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from ledger.domain.model import Environment, snapshot_of
 from ledger.eventstore.application import LedgerStore
-from ledger.service.unit_of_work import Session
+from ledger.service.session import Session
 from ledger.service.writer.cache import StreamCache
 
 

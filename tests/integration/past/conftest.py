@@ -20,8 +20,9 @@ from ledger.domain.events import Artifact, Pipeline
 from ledger.eventstore.application import LedgerStore
 from ledger.http.keys import TOKENS
 from ledger.http.server import create_app
+from ledger.service.session import Session
 from ledger.service.tokens import parse_scopes
-from ledger.service.unit_of_work import Session, handle
+from ledger.service.unit_of_work import handle
 from ledger.settings import Settings
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

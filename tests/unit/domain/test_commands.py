@@ -7,7 +7,8 @@ import msgspec
 
 from ledger.domain import commands as c
 from ledger.domain.events import Artifact
-from ledger.service.unit_of_work import DECIDERS, _digest
+from ledger.service.idempotency import digest
+from ledger.service.unit_of_work import DECIDERS
 
 BATCH_OPS = [
     "create_app",
@@ -46,6 +47,6 @@ def test_the_request_digest_kept_with_an_idempotency_key_is_what_it_was() -> Non
     build = c.RecordBuild(
         app="shop", commit="abcd", artifact=Artifact(digest="sha256:x"), status="succeeded"
     )
-    assert _digest(deploy) == "c90289cfe5cfddcb7755d61f4e5ce644584918e3cf2ed7e6e6412b82b56fe315"
-    assert _digest(config) == "e5e66fe7d28e64268b7a074665c16ffb6d32cf6602e5a1533e30b3a495019e0e"
-    assert _digest(build) == "7ca74bccad4fdc66f05204e0fb894af4b9b6e37a91d323d4a8efacd6c05458f6"
+    assert digest(deploy) == "c90289cfe5cfddcb7755d61f4e5ce644584918e3cf2ed7e6e6412b82b56fe315"
+    assert digest(config) == "e5e66fe7d28e64268b7a074665c16ffb6d32cf6602e5a1533e30b3a495019e0e"
+    assert digest(build) == "7ca74bccad4fdc66f05204e0fb894af4b9b6e37a91d323d4a8efacd6c05458f6"

@@ -1,0 +1,84 @@
+"""A batch's session: the streams its commands read and extend, saved together in one
+transaction, and what each command decided."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from ledger.domain.events import EventRef, LedgerEvent, Snapshot
+from ledger.domain.model import Environment, Stream, evolve
+from ledger.domain.moments import moment_of, moment_snapshot
+from ledger.domain.policy import Forbidden, Rules
+from ledger.eventstore.application import LedgerStore
+from ledger.wire.shapes import WriteResult
+
+
+class FlushFirst(Exception):
+    """The command needs the stored past of a stream changed earlier in the same batch."""
+
+
+class Session:
+    """The streams a batch of commands reads and extends; saved together in one transaction."""
+
+    def __init__(
+        self,
+        store: LedgerStore,
+        cache: OrderedDict[UUID, Stream],
+        rules: Rules | None = None,
+        intervals: tuple[int, int] = (0, 0),
+    ) -> None:
+        self.store = store
+        self.cache = cache
+        self.rules = rules or Rules()
+        self.snapshot_interval, self.moment_interval = intervals  # 0: none
+        self.pending: list[LedgerEvent] = []
+        self.touched: set[UUID] = set()
+        self.snapshots: list[Snapshot] = []  # saved after the events, when they are
+        self.crossed: set[UUID] = set()  # environments to snapshot whole after the save
+
+    def get(self, stream_id: UUID) -> Stream | None:
+        state = self.cache.get(stream_id)
+        if state is None:
+            state = self.store.load(stream_id)
+            if state is not None:
+                self.cache[stream_id] = state
+        return state
+
+    def past(self, stream_id: UUID, version: int) -> Environment | None:
+        """An environment as it was at a version (a moment: its open releases only)."""
+        if stream_id in self.touched:
+            raise FlushFirst
+        moment = self.store.moment(stream_id, version)
+        return moment.state if moment else None
+
+    def record(self, events: list[LedgerEvent]) -> None:
+        for event in events:
+            state = evolve(self.cache.get(event.originator_id), event)
+            self.cache[event.originator_id] = state
+            self.touched.add(event.originator_id)
+            self.pending.append(event)
+            if isinstance(state, Environment):
+                self._snapshot(state, event.timestamp)
+
+    def _snapshot(self, state: Environment, timestamp: datetime) -> None:
+        """Environments (long streams) are snapshotted as a moment at exactly every
+        ``moment_interval``-th version (reads of the past replay fewer events than that), and
+        whole once the batch is saved when they crossed a multiple of ``snapshot_interval``
+        (the newest state is what commands load)."""
+        if self.moment_interval and state.version % self.moment_interval == 0:
+            self.snapshots.append(moment_snapshot(moment_of(state), timestamp))
+        if self.snapshot_interval and state.version % self.snapshot_interval == 0:
+            self.crossed.add(state.id)
+
+
+class Decided(msgspec.Struct, kw_only=True):
+    """What a command did: its events (none for a repeat) and the answer without its position."""
+
+    events: list[LedgerEvent]
+    result: WriteResult
+    replay_of: EventRef | None = None
+    refusal: Forbidden | None = None  # recorded as denied, then raised to the caller
