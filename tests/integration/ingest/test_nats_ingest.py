@@ -161,3 +161,20 @@ async def test_a_nats_server_that_is_down_holds_up_neither_start_nor_close(data_
     ledger = await asyncio.wait_for(open_ledger(Settings(data_dir=data_dir, nats_url=nowhere)), 10)
     assert ledger.responder is not None and not ledger.responder.subscribed.is_set()
     await asyncio.wait_for(ledger.close(), 10)
+
+
+@pytest.mark.nats
+@pytest.mark.parametrize("mode", ["plain", "binary", "structured"])
+@pytest.mark.parametrize("bad", ["\x00", "\ud800", "\udfff"], ids=["nul", "high", "low"])
+async def test_an_unstorable_environment_id_is_422_naming_it(
+    mode: str, bad: str, ledger: Ledger, nc: Client, cdevent: Callable[[str], Event]
+) -> None:
+    """A character no store can keep (NUL, a lone surrogate) in a field the ledger takes is
+    answered 422 naming the field, as over HTTP, and nothing is appended."""
+    event = cdevent("service_deployed")
+    event["subject"]["content"]["environment"]["id"] = f"staging{bad}"
+    headers, problem = await request(nc, event, mode)
+    assert headers.get("Ledger-Status") == "422", problem
+    fields = [e["field"].removeprefix("data.") for e in problem["errors"]]
+    assert fields == ["subject.content.environment.id"], problem
+    assert await asyncio.to_thread(ledger.store.head) == 0
