@@ -27,6 +27,11 @@ RULE = "NUL (U+0000) and lone surrogates (U+D800-U+DFFF) cannot be stored"
 _UNSTORABLE = re.compile(f"[{UNSTORABLE}]")
 
 
+def explained(error: msgspec.ValidationError) -> str:
+    """msgspec's message for a refused value, with the storable rule in words, not its regex."""
+    return str(error).replace(f"Expected `str` matching regex {STORABLE_PATTERN!r}", RULE)
+
+
 def is_storable(text: str) -> bool:
     """Whether every character of the text can be stored."""
     return _UNSTORABLE.search(text) is None

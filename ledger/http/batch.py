@@ -15,7 +15,7 @@ from aiohttp import web
 
 from ledger.domain import commands as c
 from ledger.domain.errors import DomainError
-from ledger.domain.text import Storable, decode_json
+from ledger.domain.text import Storable, decode_json, explained
 from ledger.http.keys import SETTINGS, WRITER
 from ledger.http.problems import Unprocessable, field_of, status_of
 from ledger.http.ratelimit import over_limit, take_writes
@@ -104,11 +104,11 @@ def _command(item: Any) -> tuple[c.AnyCommand, str | None]:
     return msgspec.convert(fields, c.AnyCommand), key
 
 
-def _invalid(index: int, error: Exception) -> ItemResult:
+def _invalid(index: int, error: msgspec.ValidationError | Unprocessable) -> ItemResult:
     if isinstance(error, Unprocessable):
         field, message = error.field, error.message
     else:
-        field, message = field_of(error), str(error)  # type: ignore[arg-type]
+        field, message = field_of(error), explained(error)
     errors = [FieldError(field=field, message=message)]
     problem = Problem(
         type="about:blank", title="Invalid field", status=422, detail=message, errors=errors

@@ -11,6 +11,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 
 from ledger.domain.errors import Conflict, DomainError, Invalid, NotFound, RollbackBlocked
 from ledger.domain.policy import Forbidden
+from ledger.domain.text import explained
 from ledger.http.routing import Handler
 from ledger.sql.database import UNAVAILABLE
 from ledger.wire.shapes import FieldError, Problem
@@ -94,9 +95,9 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         fe = [FieldError(field=error.field, message=error.message)]
         return problem(422, "Invalid field", f"{error.field}: {error.message}", errors=fe)
     except msgspec.ValidationError as error:
-        field = field_of(error)
-        fe = [FieldError(field=field, message=str(error))]
-        return problem(422, "Invalid field", str(error), errors=fe)
+        message = explained(error)
+        fe = [FieldError(field=field_of(error), message=message)]
+        return problem(422, "Invalid field", message, errors=fe)
     except RecursionError:
         return problem(400, "Malformed JSON", "the body is nested too deeply")
     except msgspec.DecodeError as error:

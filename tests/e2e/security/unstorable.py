@@ -9,6 +9,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from ledger.domain.text import STORABLE_PATTERN
+
 Api = Any  # tests/e2e/conftest.py
 SHOP = "/v1/apps/shop"
 STAGING = f"{SHOP}/envs/staging"
@@ -58,11 +60,15 @@ def concrete(path: str, **values: str) -> str:
 
 
 def refused(answer: Any, field: str) -> str | None:
-    """Why the answer is not a 422 naming the field (None: it is)."""
+    """Why the answer is not a 422 naming the field (None: it is); where the field is free text,
+    the problem says in words what cannot be stored, not the rule's regular expression."""
     try:
         answer.problem(422, field)
     except AssertionError as error:
         return str(error)
+    said = " ".join(e["message"] for e in answer.json.get("errors", []))
+    if repr(STORABLE_PATTERN) in said:
+        return f"the problem shows the rule's regex instead of saying it: {said!r}"
     return None
 
 
