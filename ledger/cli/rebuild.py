@@ -42,7 +42,10 @@ def rebuild() -> None:
 def failures() -> None:
     """List the events a follower could not handle and passed over: position, follower,
     event id, when, and the error (tab-separated, oldest position first)."""
-    for failure in asyncio.run(_failures(settings_from_env())):
+    found = asyncio.run(_failures(settings_from_env()))
+    if not found:
+        click.echo("no event was passed over", err=True)
+    for failure in found:
         event_id = failure.event_id or "-"
         line = (failure.position, failure.follower, event_id, failure.failed_at, failure.error)
         click.echo("\t".join(str(value) for value in line))

@@ -66,7 +66,9 @@ def test_failures_are_listed_and_a_retry_after_the_fix_projects_them(
     retried = projections_cli(settings, "retry", str(refused))
     assert retried.exit_code == 0, retried.output
     assert f"projected now: {refused}" in retried.stdout
-    assert projections_cli(settings, "failures").stdout == ""
+    cleared = projections_cli(settings, "failures")
+    assert cleared.stdout == ""
+    assert "no event was passed over" in cleared.stderr
 
 
 async def test_readyz_names_the_failed_position_and_the_metric_counts_it(
