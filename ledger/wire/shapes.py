@@ -77,6 +77,7 @@ HistoryKind = Literal[
     "rollback",
     "promote",
     "denied",
+    "runtime",
 ]
 """The kinds of change the history records (a HistoryItem's kind), which its filters accept."""
 

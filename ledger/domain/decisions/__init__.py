@@ -17,6 +17,7 @@ from ledger.domain.decisions.releases import (
     rollback,
     rollback_target,
 )
+from ledger.domain.decisions.runtime import line_after, reassess, report_runtime
 from ledger.domain.decisions.streams import deny, new_event
 
 __all__ = [
@@ -27,10 +28,13 @@ __all__ = [
     "create_app",
     "deny",
     "deploy",
+    "line_after",
     "new_event",
     "progress_rollout",
     "promoted_build",
+    "reassess",
     "record_build",
+    "report_runtime",
     "rollback",
     "rollback_target",
     "set_flag",
