@@ -140,6 +140,8 @@ class InstanceReport(Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     started_at: datetime | None = None
 
 
+MAX_APP_INSTANCES = 2000
+"""Instances of one app in one report (a report of many apps: at most 5,000 in all)."""
 ReporterName = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9:._-]{0,127}$")]
 
 
@@ -151,7 +153,7 @@ class ReportRuntime(
     reporter: ReporterName
     observed_at: datetime | None = None
     complete: bool = True
-    instances: Annotated[list[InstanceReport], Meta(max_length=5000)] = []
+    instances: Annotated[list[InstanceReport], Meta(max_length=MAX_APP_INSTANCES)] = []
 
 
 EnvCommand = (

@@ -282,6 +282,17 @@ def _runtime_routes() -> list[Route]:
             status=201,
             also=(200,),
         ),
+        Route(
+            method="POST",
+            path="/v1/apps/{app}/envs/{env}/runtime",
+            summary="Report what runs of one app in one environment (runtime:write); 201 when "
+            "it changed what the ledger shows, 200 when not",
+            handler=runtime.post_app_report,
+            body=c.ReportRuntime,
+            response=WriteResult,
+            status=201,
+            also=(200,),
+        ),
         _get(
             "/v1/drift",
             runtime.drift,

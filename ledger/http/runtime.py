@@ -18,7 +18,7 @@ from ledger.eventstore.runtime import runtime_at, runtime_now
 from ledger.http.consistency import caught_up
 from ledger.http.keys import SETTINGS, STORE, VIEWS, WRITER
 from ledger.http.problems import Unprocessable
-from ledger.http.requests import context_from, read_object
+from ledger.http.requests import command_from, context_from, read_object
 from ledger.http.responses import json_response
 from ledger.wire.runtime import (
     MAX_INSTANCES,
@@ -58,6 +58,16 @@ async def post_report(request: web.Request) -> web.Response:
         unknown_apps=sorted({w.app for w in report.workloads} - known),
     )
     return json_response(answer, 201 if changed else 200)
+
+
+async def post_app_report(request: web.Request) -> web.Response:
+    """One app's report (a ``report_runtime`` command): 201 when it changed what the ledger
+    shows, 200 when not."""
+    cmd = await command_from(request, c.ReportRuntime, {})
+    result = await request.app[WRITER].run(cmd, context_from(request))
+    now = datetime.now(UTC)
+    await request.app[VIEWS].heartbeats.record(cmd.env, cmd.reporter, [cmd.app], now)
+    return json_response(result, 201 if result.position else 200)
 
 
 def _check_shape(report: RuntimeReport) -> None:

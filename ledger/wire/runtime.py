@@ -8,7 +8,7 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
-from ledger.domain.commands import InstanceReport, Name, ReporterName
+from ledger.domain.commands import MAX_APP_INSTANCES, InstanceReport, Name, ReporterName
 from ledger.domain.drift import assess, expectation, status_at
 from ledger.domain.events import DriftFacts, OldRelease, RuntimeStatus
 from ledger.domain.model import Environment
@@ -22,7 +22,7 @@ class Workload(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One app as a reporter sees it: its running instances."""
 
     app: Name
-    instances: Annotated[list[InstanceReport], Meta(max_length=MAX_INSTANCES)] = []
+    instances: Annotated[list[InstanceReport], Meta(max_length=MAX_APP_INSTANCES)] = []
 
 
 class RuntimeReport(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

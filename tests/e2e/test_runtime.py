@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ..conftest import fresh_database
-from .conftest import Api, LedgerServer, running, server_environ
+from .conftest import Api, Cli, LedgerServer, running, server_environ
 
 pytestmark = pytest.mark.e2e
 
@@ -284,3 +284,33 @@ def test_a_huge_report_is_refused_before_it_is_read(api: Api) -> None:
     raw = b'{"reporter": "k8s:x", "env": "prod", "pad": "' + b"x" * (2 * 1024 * 1024) + b'"}'
     answer = api.request("POST", "/v1/runtime/reports", raw=raw)
     assert answer.status == 413, answer
+
+
+def test_one_apps_report_on_its_own_route(cluster: Cluster, api: Api) -> None:
+    cluster.deploy("b1")
+    body = {
+        "reporter": "static:web-1",
+        "instances": [{"id": "web-1", "artifact_digest": UNRECORDED}],
+    }
+    first = api.request("POST", f"{cluster.path}/runtime", body, headers=REPORTER)
+    assert first.status == 201 and first.json["position"] > 0, first
+    again = api.request("POST", f"{cluster.path}/runtime", body, headers=REPORTER)
+    assert again.status == 200 and again.json["position"] == 0, again
+    api._advance(first)
+    assert cluster.runtime()["status"] == "drifted"
+
+
+def test_the_cli_shows_the_runtime_and_lists_drift(
+    cluster: Cluster, cli: Cli, runtime_server: LedgerServer
+) -> None:
+    cluster.deploy("b1")
+    cluster.report(digest("b1"), UNRECORDED)
+    shown = cli("state", cluster.app, "prod", LEDGER_URL=runtime_server.url)
+    assert shown.returncode == 0, shown.stderr
+    line = next(x for x in shown.stdout.splitlines() if x.strip().startswith("runtime"))
+    assert "drifted: 1 of v1" in line and "unrecorded sha256:eeeeeeeeeeee…" in line, line
+    listed = cli("drift", "--app", cluster.app, LEDGER_URL=runtime_server.url)
+    assert listed.returncode == 0, listed.stderr
+    assert cluster.app in listed.stdout and "drifted" in listed.stdout
+    clean = cli("drift", "--app", cluster.app, "--env", "staging", LEDGER_URL=runtime_server.url)
+    assert "every reported environment is in sync" in clean.stdout
