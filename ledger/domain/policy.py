@@ -47,6 +47,7 @@ class Rules(Struct, frozen=True, kw_only=True):
     protected: frozenset[str] = frozenset({"prod", "production"})
     promotion_path: dict[str, str] = {}  # env -> the env a build must have run in first
     drift_grace_seconds: float = 300.0  # how long old instances may run after a release
+    unrecorded_is_denied: bool = False  # an unrecorded artifact in a protected env: denied
 
 
 def has_scope(ctx: c.Context, scope: str) -> bool:

@@ -13,6 +13,7 @@ from ledger.domain.errors import NotFound
 from ledger.domain.events import (
     BuildRecorded,
     ConfigChanged,
+    DriftDetected,
     EventRef,
     LedgerEvent,
     ReleaseCreated,
@@ -205,8 +206,24 @@ def _report_runtime(
     runtime = _runtime(session, cmd.app, cmd.env)
     expected = _expected(session, env)
     events = decisions.report_runtime(runtime, expected, cmd, unrecorded, ctx, now)
+    events += _denied_unrecorded(session, events, cmd.env, ctx, now)
     result = WriteResult(position=0, event_id=events[-1].event_id if events else None)
     return Decided(events=events, result=result)
+
+
+def _denied_unrecorded(
+    session: Session, events: list[LedgerEvent], env: str, ctx: c.Context, now: datetime
+) -> list[LedgerEvent]:
+    """Where the policy says so, an unrecorded artifact in a protected env is a denied change."""
+    rules = session.rules
+    detected = events[-1] if events else None
+    if ctx.scopes is None or not (rules.unrecorded_is_denied and env in rules.protected):
+        return []
+    if not isinstance(detected, DriftDetected):
+        return []
+    denials = session.get(denials_id(detected.app, env))
+    denied = decisions.deny_unrecorded(denials, detected, ctx, now)
+    return [denied] if denied else []
 
 
 def _recorded(session: Session, app: str, env: Environment | None, digest: str) -> bool:

@@ -17,7 +17,7 @@ from ledger.domain.decisions.releases import (
     rollback,
     rollback_target,
 )
-from ledger.domain.decisions.runtime import line_after, reassess, report_runtime
+from ledger.domain.decisions.runtime import deny_unrecorded, line_after, reassess, report_runtime
 from ledger.domain.decisions.streams import deny, new_event
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "change_config",
     "create_app",
     "deny",
+    "deny_unrecorded",
     "deploy",
     "line_after",
     "new_event",

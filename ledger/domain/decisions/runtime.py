@@ -12,6 +12,7 @@ from ledger.domain import commands as c
 from ledger.domain.decisions.streams import new_event
 from ledger.domain.drift import BAD, Expectation, assess
 from ledger.domain.events import (
+    CommandDenied,
     DriftDetected,
     DriftFacts,
     DriftResolved,
@@ -20,8 +21,9 @@ from ledger.domain.events import (
     RuntimeObserved,
 )
 from ledger.domain.model import Environment, apply, evolve
-from ledger.domain.names import runtime_id
+from ledger.domain.names import denials_id, runtime_id
 from ledger.domain.runtime import Observation, Runtime
+from ledger.domain.stream import Stream
 
 
 def report_runtime(
@@ -125,3 +127,26 @@ def line_after(env: Environment | None, event: LedgerEvent) -> Environment:
     after = apply(copy, event)
     assert isinstance(after, Environment)
     return after
+
+
+def deny_unrecorded(
+    denials: Stream | None, detected: DriftDetected, ctx: c.Context, now: datetime
+) -> CommandDenied | None:
+    """In a protected environment that takes deploys only via CI, an unrecorded artifact found
+    running is a change that was never allowed: recorded as denied, beside the drift."""
+    found = detected.drift.unrecorded_artifacts
+    if not found:
+        return None
+    env = detected.env or ""
+    return new_event(
+        CommandDenied,
+        denials,
+        denials_id(detected.app, env),
+        msgspec.structs.replace(ctx, actor="unknown", actor_kind="system"),
+        now,
+        app=detected.app,
+        env=env,
+        command="Deploy",
+        detail=f"{', '.join(found)} runs there with no recorded build; {env} takes deploys "
+        "only via CI",
+    )

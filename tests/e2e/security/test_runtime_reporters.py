@@ -75,3 +75,21 @@ def test_a_silent_reporter_makes_the_runtime_unknown(any_ledger: Ledger) -> None
         assert status() == "in_sync"
     time.sleep(STALE + 0.5)
     assert status() == "unknown"
+
+
+def test_an_unrecorded_artifact_in_prod_can_be_a_denied_change(any_ledger: Ledger) -> None:
+    server = any_ledger.serve(LEDGER_UNRECORDED_IS_DENIED="true")
+    read = shop(any_ledger, server)
+    reporter = any_ledger.token("k8s-prod-eu", "system", "runtime:write")
+    unrecorded = "sha256:" + "e" * 64
+    body = report() | {
+        "workloads": [{"app": "shop", "instances": [{"id": "p-1", "artifact_digest": unrecorded}]}]
+    }
+    written = server.write("POST", "/v1/runtime/reports", body, token=reporter)
+    history = f"/v1/history?app=shop&min_position={written['position']}"
+    items = server.request("GET", history, token=read).json["items"]
+    assert [i["kind"] for i in items[:3]] == ["denied", "runtime", "runtime"]
+    assert items[0]["summary"] == (
+        f"unknown was denied deploy in shop prod: {unrecorded} runs there with no recorded "
+        "build; prod takes deploys only via CI"
+    )
