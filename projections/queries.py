@@ -45,7 +45,7 @@ _OF_ENVIRONMENT = (
     f"AND kind IN ({', '.join(repr(k) for k in ENVIRONMENT_KINDS)})"
 )
 EXPORT_CHUNK = 1000
-TIMELINE_KINDS = ("config", "deploy", "promote", "rollback", "rollout", "flag")
+TIMELINE_KINDS = ("config", "deploy", "promote", "rollback", "rollout", "flag", "runtime")
 
 
 def cursor_of(position: int) -> str:
@@ -230,7 +230,8 @@ class Queries:
     async def timeline(
         self, since: datetime, until: datetime, app: str | None = None, env: str | None = None
     ) -> list[HistoryItem]:
-        """Releases made, rollouts and flag flips recorded in [since, until), in log order."""
+        """Releases made, rollouts, flag flips and runtime changes recorded in [since, until),
+        in log order."""
         args: list[object] = [timestamp(since), timestamp(until)]
         where = f"kind IN ({', '.join(repr(k) for k in TIMELINE_KINDS)}) "
         where += "AND recorded_at >= $1 AND recorded_at < $2"

@@ -314,3 +314,13 @@ def test_the_cli_shows_the_runtime_and_lists_drift(
     assert cluster.app in listed.stdout and "drifted" in listed.stdout
     clean = cli("drift", "--app", cluster.app, "--env", "staging", LEDGER_URL=runtime_server.url)
     assert "every reported environment is in sync" in clean.stdout
+
+
+def test_dora_counts_the_time_drifted_and_the_unrecorded_artifacts(cluster: Cluster) -> None:
+    cluster.deploy("b1")
+    cluster.report(UNRECORDED)
+    time.sleep(0.5)
+    cluster.report(digest("b1"))
+    dora = cluster.api.read(f"{cluster.path}/dora", days=1)["metrics"]
+    assert dora["unrecorded_artifacts"] == 1
+    assert 0.4 < dora["time_drifted_seconds"] < 30
