@@ -231,7 +231,7 @@ def _recorded(session: Session, app: str, env: Environment | None, digest: str) 
     the build recorded under the id the digest gives (a build recorded without an id)."""
     if env is not None and any(r.artifact_digest == digest for r in env.releases):
         return True
-    build = _build(session, app, digest.rpartition(":")[2][:12].lower())
+    build = _build(session, app, decisions.default_build_id(digest))
     return build is not None and build.recorded.artifact.digest == digest
 
 

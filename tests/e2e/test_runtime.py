@@ -324,3 +324,22 @@ def test_dora_counts_the_time_drifted_and_the_unrecorded_artifacts(cluster: Clus
     dora = cluster.api.read(f"{cluster.path}/dora", days=1)["metrics"]
     assert dora["unrecorded_artifacts"] == 1
     assert 0.4 < dora["time_drifted_seconds"] < 30
+
+
+def test_runtime_events_keep_the_log_verifiable(cluster: Cluster) -> None:
+    cluster.deploy("b1")
+    cluster.report(UNRECORDED)
+    cluster.report(digest("b1"))
+    report = cluster.api.read("/v1/verify")
+    assert report["ok"] is True, report
+
+
+def test_a_recorded_build_never_released_there_is_drift_but_not_unrecorded(
+    cluster: Cluster,
+) -> None:
+    cluster.deploy("b1")
+    body = {"commit": "cd34ab12", "artifact": {"digest": digest("b9")}, "status": "succeeded"}
+    cluster.api.write("POST", f"/v1/apps/{cluster.app}/builds", body, headers=CI)  # no build_id
+    cluster.report(digest("b9"))
+    drift = cluster.runtime()["drift"]
+    assert (drift["unrecorded_artifacts"], drift["other_artifacts"]) == ([], [digest("b9")])

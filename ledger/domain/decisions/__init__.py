@@ -3,7 +3,7 @@ or raises a DomainError. Pure: the caller loads the state and saves the event. O
 aggregate (stream): apps, builds, environments (and their releases)."""
 
 from ledger.domain.decisions.apps import create_app
-from ledger.domain.decisions.builds import build_id_of, record_build
+from ledger.domain.decisions.builds import build_id_of, default_build_id, record_build
 from ledger.domain.decisions.environments import (
     apply_migration,
     change_config,
@@ -26,6 +26,7 @@ __all__ = [
     "build_id_of",
     "change_config",
     "create_app",
+    "default_build_id",
     "deny",
     "deny_unrecorded",
     "deploy",
