@@ -192,7 +192,8 @@ def test_old_instances_are_drift_only_after_the_grace(cluster: Cluster) -> None:
     cluster.report(digest("b2"), digest("b1"))  # a rolling update, within the grace
     assert cluster.runtime()["status"] == "in_sync"
     time.sleep(GRACE + 0.5)
-    cluster.report(digest("b2"), digest("b1"), digest("b1"))  # detected at the next report
+    unchanged = cluster.report(digest("b2"), digest("b1"), pods="b")  # the next report
+    assert unchanged["appended"] == 1  # what runs is the same; the drift is new
     runtime = cluster.runtime()
     assert runtime["status"] == "drifted"
     assert runtime["drift"]["old_releases"] == [{"version": 1, "artifact_digest": digest("b1")}]

@@ -34,7 +34,8 @@ def report_runtime(
     ctx: c.Context,
     now: datetime,
 ) -> list[LedgerEvent]:
-    """The events a report appends: what it saw when that changed, then any drift transition.
+    """The events a report appends: what it saw when that changed, then any drift transition
+    (also of a report that changes nothing, when time alone changed the status).
 
     ``unrecorded``: the reported digests that no build of the app produced."""
     instances = tuple(
@@ -48,8 +49,8 @@ def report_runtime(
         instances=list(instances),
     )
     before = runtime.observations.get(cmd.reporter) if runtime else None
-    if not _changes(before, seen, expected):
-        return []
+    if not _changes(before, seen, expected):  # the same, but time passed: the grace may be over
+        return reassess(runtime, expected, ctx, now)
     observed = new_event(
         RuntimeObserved,
         runtime,

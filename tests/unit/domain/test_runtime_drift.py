@@ -212,3 +212,12 @@ def test_runtime_events_chain_in_their_own_stream(given, reports) -> None:
     assert isinstance(observed, RuntimeObserved)
     assert detected.originator_version == observed.originator_version + 1
     assert detected.originator_id == observed.originator_id == runtime_id(APP, ENV)
+
+
+def test_an_unchanged_report_after_the_grace_detects_the_old_instances(given, reports) -> None:
+    given.releases("b1", "b2")
+    reports.send(digest_of("b2"), digest_of("b1"))
+    assert reports.send(digest_of("b2"), digest_of("b1"), pods="b") == []
+    reports.later(GRACE.total_seconds() + 1)
+    assert kinds(reports.send(digest_of("b2"), digest_of("b1"), pods="c")) == ["DriftDetected"]
+    assert reports.send(digest_of("b2"), digest_of("b1"), pods="d") == []  # told once
