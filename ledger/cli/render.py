@@ -45,9 +45,7 @@ def _table(*columns: str, title: str | None = None, wrap: str = "") -> Table:
     return table
 
 
-def table(*columns: str, title: str | None = None, wrap: str = "") -> Table:
-    """A compact table, as every command prints them."""
-    return _table(*columns, title=title, wrap=wrap)
+table = _table  # for the commands that print their own tables alike
 
 
 def when(value: object) -> str:

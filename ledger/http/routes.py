@@ -268,30 +268,24 @@ def _visibility_routes() -> list[Route]:
     ]
 
 
+def _report(path: str, handler: Handler, body: Any, response: Any, what: str) -> Route:
+    summary = f"Report what runs in {what} environment (runtime:write): 201, or 200 if unchanged"
+    return Route(
+        method="POST", path=path, summary=summary, handler=handler, body=body,
+        response=response, status=201, also=(200,),
+    )  # fmt: skip
+
+
 def _runtime_routes() -> list[Route]:
     """What actually runs: reporters' reports, and the environments that drifted."""
     return [
-        Route(
-            method="POST",
-            path="/v1/runtime/reports",
-            summary="Report what runs in an environment (runtime:write); 201 when it changed "
-            "what the ledger shows, 200 with appended: 0 when not",
-            handler=runtime.post_report,
-            body=RuntimeReport,
-            response=ReportAnswer,
-            status=201,
-            also=(200,),
-        ),
-        Route(
-            method="POST",
-            path="/v1/apps/{app}/envs/{env}/runtime",
-            summary="Report what runs of one app in one environment (runtime:write); 201 when "
-            "it changed what the ledger shows, 200 when not",
-            handler=runtime.post_app_report,
-            body=c.ReportRuntime,
-            response=WriteResult,
-            status=201,
-            also=(200,),
+        _report("/v1/runtime/reports", runtime.post_report, RuntimeReport, ReportAnswer, "an"),
+        _report(
+            "/v1/apps/{app}/envs/{env}/runtime",
+            runtime.post_app_report,
+            c.ReportRuntime,
+            WriteResult,
+            "one app in an",
         ),
         _get(
             "/v1/drift",
