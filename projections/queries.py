@@ -38,8 +38,12 @@ _STATE_COLUMNS = (
     "app, env, position, updated_at, release, config, flags, schema_version, config_version"
 )
 _RELEASES = f"SELECT * FROM {sql.RELEASES} WHERE app = $1 AND env = $2"
-ENVIRONMENT_KINDS = ("config", "flag", "deploy", "rollout", "migration", "rollback", "promote")
-"""History kinds of the events of an environment's own stream (``denied`` has its own)."""
+ENVIRONMENT_KINDS = (
+    *("config", "flag", "deploy", "rollout", "migration", "rollback", "promote"),
+    "runtime",
+)
+"""History kinds of the events of an environment's own stream and of its runtime's (``denied``
+has its own): what ``?at=`` finds the position of the state as it was then by."""
 _OF_ENVIRONMENT = (
     f"FROM {sql.HISTORY} WHERE app = $1 AND env = $2 "
     f"AND kind IN ({', '.join(repr(k) for k in ENVIRONMENT_KINDS)})"

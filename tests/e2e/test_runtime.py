@@ -226,6 +226,9 @@ def test_the_runtime_as_it_was_then(cluster: Cluster) -> None:
     cluster.report(digest("b1"))
     then = cluster.runtime(position=drifted_at)
     assert then["status"] == "drifted" and then["drift"]["unrecorded_artifacts"] == [UNRECORDED]
+    detected = next(i for i in cluster.api.history(app=cluster.app) if i["position"] == drifted_at)
+    at = cluster.runtime(at=detected["recorded_at"])
+    assert at["status"] == "drifted" and at["expected_artifact"] == digest("b1")
     assert cluster.runtime()["status"] == "in_sync"
 
 
