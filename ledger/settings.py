@@ -44,6 +44,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     shutdown_timeout_seconds: float = 10.0
     ready_timeout_seconds: float = 2.0  # /readyz: how long the store may take to answer
     ready_max_lag: int = 10_000  # /readyz: 503 when a follower this process owns lags more
+    drift_grace_seconds: float = 300.0  # old instances may run this long after a release
+    runtime_stale_seconds: float = 600.0  # a reporter silent this long: runtime unknown
+    unrecorded_is_denied: bool = False  # an unrecorded artifact in a protected env: denied
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +81,9 @@ class Settings(Struct, frozen=True, kw_only=True):
             "shutdown_timeout_seconds": _float(env.get("LEDGER_SHUTDOWN_TIMEOUT_SECONDS")),
             "ready_timeout_seconds": _float(env.get("LEDGER_READY_TIMEOUT_SECONDS")),
             "ready_max_lag": _int(env.get("LEDGER_READY_MAX_LAG")),
+            "drift_grace_seconds": _float(env.get("LEDGER_DRIFT_GRACE_SECONDS")),
+            "runtime_stale_seconds": _float(env.get("LEDGER_RUNTIME_STALE_SECONDS")),
+            "unrecorded_is_denied": _flag(env.get("LEDGER_UNRECORDED_IS_DENIED")),
         }
         if given["role"] not in (None, "all", "api", "worker"):
             raise ValueError(f"LEDGER_ROLE must be all, api or worker, not {given['role']!r}")
@@ -92,6 +98,8 @@ class Settings(Struct, frozen=True, kw_only=True):
         return Rules(
             protected=frozenset(self.protected_envs),
             promotion_path=dict(zip(path[1:], path, strict=False)),
+            drift_grace_seconds=self.drift_grace_seconds,
+            unrecorded_is_denied=self.unrecorded_is_denied,
         )
 
     def writes_per_minute(self, kind: str) -> int:
@@ -130,3 +138,12 @@ def _int(value: str | None) -> int | None:
 
 def _float(value: str | None) -> float | None:
     return float(value) if value else None
+
+
+def _flag(value: str | None) -> bool | None:
+    """``true``/``1``/``yes`` or ``false``/``0``/``no``; unset keeps the default."""
+    if not value:
+        return None
+    if value.lower() not in ("true", "1", "yes", "false", "0", "no"):
+        raise ValueError(f"{value!r} is not true or false")
+    return value.lower() in ("true", "1", "yes")

@@ -38,14 +38,18 @@ _STATE_COLUMNS = (
     "app, env, position, updated_at, release, config, flags, schema_version, config_version"
 )
 _RELEASES = f"SELECT * FROM {sql.RELEASES} WHERE app = $1 AND env = $2"
-ENVIRONMENT_KINDS = ("config", "flag", "deploy", "rollout", "migration", "rollback", "promote")
-"""History kinds of the events of an environment's own stream (``denied`` has its own)."""
+ENVIRONMENT_KINDS = (
+    *("config", "flag", "deploy", "rollout", "migration", "rollback", "promote"),
+    "runtime",
+)
+"""History kinds of the events of an environment's own stream and of its runtime's (``denied``
+has its own): what ``?at=`` finds the position of the state as it was then by."""
 _OF_ENVIRONMENT = (
     f"FROM {sql.HISTORY} WHERE app = $1 AND env = $2 "
     f"AND kind IN ({', '.join(repr(k) for k in ENVIRONMENT_KINDS)})"
 )
 EXPORT_CHUNK = 1000
-TIMELINE_KINDS = ("config", "deploy", "promote", "rollback", "rollout", "flag")
+TIMELINE_KINDS = ("config", "deploy", "promote", "rollback", "rollout", "flag", "runtime")
 
 
 def cursor_of(position: int) -> str:
@@ -230,7 +234,8 @@ class Queries:
     async def timeline(
         self, since: datetime, until: datetime, app: str | None = None, env: str | None = None
     ) -> list[HistoryItem]:
-        """Releases made, rollouts and flag flips recorded in [since, until), in log order."""
+        """Releases made, rollouts, flag flips and runtime changes recorded in [since, until),
+        in log order."""
         args: list[object] = [timestamp(since), timestamp(until)]
         where = f"kind IN ({', '.join(repr(k) for k in TIMELINE_KINDS)}) "
         where += "AND recorded_at >= $1 AND recorded_at < $2"

@@ -121,6 +121,7 @@ def state_of(row: Row) -> StateView:
         config=_config.decode(row["config"]),
         flags=_flags.decode(row["flags"]),
         updated_at=_instant_or_none(row["updated_at"]),
+        runtime=None,  # not a view column: read from the runtime's stream (ledger.http.runtime)
     )
 
 

@@ -13,11 +13,15 @@ from ledger.domain.events import (
     BuildRecorded,
     CommandDenied,
     ConfigChanged,
+    DriftDetected,
+    DriftFacts,
+    DriftResolved,
     FlagChanged,
     LedgerEvent,
     MigrationApplied,
     ReleaseCreated,
     RolloutProgressed,
+    RuntimeObserved,
 )
 from ledger.domain.model import Environment
 from ledger.domain.secrets import Fingerprints, is_secret
@@ -140,6 +144,50 @@ def config_changed(event: ConfigChanged, before: Before, context: Context) -> st
     return f"{count} changed in {where}: {listed}{after_rollback(before)}"
 
 
+def digest(value: str) -> str:
+    """An artifact digest as people read it: its algorithm and first 12 hex digits, and …"""
+    algorithm, _, hexes = value.partition(":")
+    return f"{algorithm}:{hexes[:12]}…" if len(hexes) > 12 else value
+
+
+def runtime_observed(event: RuntimeObserved, before: Before, context: Context) -> str:
+    counts: dict[str, int] = {}
+    for instance in event.instances:
+        counts[instance.artifact_digest] = counts.get(instance.artifact_digest, 0) + 1
+    where = f"{event.reporter} sees {event.app} in {event.env}"
+    if not counts:
+        return f"{where} running nothing"
+    running = ", ".join(f"{digest(d)} ({n})" for d, n in sorted(counts.items()))
+    total = sum(counts.values())
+    return f"{where} running {running} — {total} instance{'' if total == 1 else 's'}"
+
+
+def drift_detected(event: DriftDetected, before: Before, context: Context) -> str:
+    return f"drift detected: {event.app} in {event.env} {drift_line(event.drift)}"
+
+
+def drift_resolved(event: DriftResolved, before: Before, context: Context) -> str:
+    return f"drift resolved: {event.app} in {event.env} runs {expected_line(event.drift)}"
+
+
+def drift_line(facts: DriftFacts) -> str:
+    """What differs, strongest signal first."""
+    expected = f" (expected {expected_line(facts)})"
+    if facts.status == "not_running":
+        return f"is not running{expected}"
+    found = [f"an unrecorded artifact {digest(d)}" for d in facts.unrecorded_artifacts]
+    found += [f"old release v{r.version}" for r in facts.old_releases]
+    found += [f"build {digest(d)}, never released there" for d in facts.other_artifacts]
+    return f"runs {', '.join(found)}{expected}"
+
+
+def expected_line(facts: DriftFacts) -> str:
+    if facts.expected_version is None:
+        return "no release"
+    shown = ", ".join(digest(d) for d in facts.expected)
+    return f"v{facts.expected_version}" + (f" ({shown})" if shown else "")
+
+
 Summary = Callable[[Any, Before, Context], str]
 SUMMARIES: dict[type[LedgerEvent], Summary] = {
     AppCreated: app_created,
@@ -150,6 +198,9 @@ SUMMARIES: dict[type[LedgerEvent], Summary] = {
     FlagChanged: flag_changed,
     MigrationApplied: migration_applied,
     CommandDenied: command_denied,
+    RuntimeObserved: runtime_observed,
+    DriftDetected: drift_detected,
+    DriftResolved: drift_resolved,
 }
 """The one line of each event type that history shows (its ``kind`` is not None)."""
 

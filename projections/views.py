@@ -6,6 +6,7 @@ import secrets
 
 from ledger.sql.database import Database, create_schema
 from projections import sql
+from projections.heartbeats import Heartbeats
 from projections.queries import Queries
 from projections.replica import ReadReplica
 from projections.runner import ProjectionRunner
@@ -26,6 +27,7 @@ class Views:
         self.runner = runner
         self.queries = queries  # on the primary: for followers, and reads without a replica
         self.replica = replica
+        self.heartbeats = Heartbeats(database)  # reporters' last reports, on the primary
 
     async def wait_for(self, position: int, timeout: float) -> bool:
         """Wait (at most ``timeout`` seconds) until the views include ``position``."""

@@ -12,6 +12,7 @@ from ledger.cli.audit import checkpoint, proof, verify
 from ledger.cli.bench import bench
 from ledger.cli.diff import diff
 from ledger.cli.dora import dora
+from ledger.cli.drift import drift
 from ledger.cli.export import export
 from ledger.cli.failures import explain
 from ledger.cli.feed import feed
@@ -69,6 +70,7 @@ for command in (
     diff,
     export,
     dora,
+    drift,
     rollback,
     projections,
     token,

@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ledger.cli.runtime_text import runtime_line
+
 
 def _console() -> Console:
     """Stdout; when it is not a terminal (a pipe, a file) tables get room instead of 80 columns."""
@@ -41,6 +43,9 @@ def _table(*columns: str, title: str | None = None, wrap: str = "") -> Table:
     for column in columns:
         table.add_column(column, no_wrap=column != wrap, min_width=len(column))
     return table
+
+
+table = _table  # for the commands that print their own tables alike
 
 
 def when(value: object) -> str:
@@ -118,6 +123,7 @@ def _facts(data: Mapping[str, Any]) -> Table:
     else:
         rows = [("release", "none yet")]
     rows += [
+        ("runtime", runtime_line(data.get("runtime"))),
         ("schema", str(data.get("schema_version") or "-")),
         ("position", str(data.get("position"))),
     ]

@@ -127,7 +127,45 @@ class Promote(
     description: Text | None = None
 
 
-EnvCommand = ChangeConfig | SetFlag | Deploy | ProgressRollout | ApplyMigration | Rollback | Promote
+RuntimeDigest = Annotated[str, Meta(pattern=r"^sha256:[0-9a-f]{64}$")]
+"""An artifact digest a reporter sees: ``sha256:`` and 64 lowercase hex digits."""
+InstanceId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,252}$")]
+
+
+class InstanceReport(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One running instance (a pod, a process): its name, its artifact, since when."""
+
+    id: InstanceId
+    artifact_digest: RuntimeDigest
+    started_at: datetime | None = None
+
+
+MAX_APP_INSTANCES = 2000
+"""Instances of one app in one report (a report of many apps: at most 5,000 in all)."""
+ReporterName = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9:._-]{0,127}$")]
+
+
+class ReportRuntime(
+    EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="report_runtime"
+):
+    """What one reporter sees of one app in one environment (``complete``: all it sees)."""
+
+    reporter: ReporterName
+    observed_at: datetime | None = None
+    complete: bool = True
+    instances: Annotated[list[InstanceReport], Meta(max_length=MAX_APP_INSTANCES)] = []
+
+
+EnvCommand = (
+    ChangeConfig
+    | SetFlag
+    | Deploy
+    | ProgressRollout
+    | ApplyMigration
+    | Rollback
+    | Promote
+    | ReportRuntime
+)
 AnyCommand = CreateApp | RecordBuild | EnvCommand
 """Every command: a union tagged by ``op``, so one decode picks the command a batch item names."""
 

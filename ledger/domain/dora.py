@@ -44,7 +44,15 @@ class FlagFlipped(Struct, frozen=True, kw_only=True):
     at: datetime
 
 
-Step = ReleaseMade | RolloutEnded | FlagFlipped
+class DriftSeen(Struct, frozen=True, kw_only=True):
+    """Drift was detected (``drifted``) or resolved in an environment's runtime."""
+
+    at: datetime
+    drifted: bool
+    unrecorded: tuple[str, ...] = ()
+
+
+Step = ReleaseMade | RolloutEnded | FlagFlipped | DriftSeen
 
 
 class Outcome(Struct, kw_only=True):
@@ -79,6 +87,8 @@ class DoraMetrics(Struct, kw_only=True):
     change_failure_rate: float | None
     time_to_restore: Durations
     unrestored: int
+    time_drifted_seconds: float = 0.0  # summed over environments
+    unrecorded_artifacts: int = 0  # distinct unrecorded artifacts found running
 
 
 class EnvironmentSteps(Struct, kw_only=True):
@@ -94,6 +104,8 @@ def outcomes(steps: Iterable[Step]) -> tuple[list[Outcome], int]:
     made: dict[int, Outcome] = {}
     flips = 0
     for step in steps:
+        if isinstance(step, DriftSeen):
+            continue
         if isinstance(step, FlagFlipped):
             flips += 1
         elif isinstance(step, ReleaseMade):
@@ -161,8 +173,12 @@ def metrics(
     *,
     days: int,
     include_config: bool = False,
+    window: tuple[datetime, datetime] | None = None,
 ) -> DoraMetrics:
-    """The metrics of the environments' steps pooled; ``committed_at`` by (app, build id)."""
+    """The metrics of the environments' steps pooled; ``committed_at`` by (app, build id);
+    ``window`` (since, until) bounds the time spent drifted."""
+    envs = list(envs)
+    drifted, unrecorded = _drift_totals(envs, window) if window else (0.0, 0)
     deployments: list[Outcome] = []
     lead_times: list[float] = []
     unknown = flips = rollbacks = 0
@@ -193,7 +209,43 @@ def metrics(
         change_failure_rate=len(failed) / len(deployments) if deployments else None,
         time_to_restore=durations(restored),
         unrestored=len(failed) - len(restored),
+        time_drifted_seconds=drifted,
+        unrecorded_artifacts=unrecorded,
     )
+
+
+def _drift_totals(
+    envs: list[EnvironmentSteps], window: tuple[datetime, datetime]
+) -> tuple[float, int]:
+    """Seconds drifted, summed over the environments, and distinct unrecorded artifacts."""
+    seconds, unrecorded = 0.0, set()
+    for env in envs:
+        drifted, found = drift_of(env.steps, *window)
+        seconds += drifted
+        unrecorded |= {(env.app, digest) for digest in found}
+    return seconds, len(unrecorded)
+
+
+def drift_of(steps: Iterable[Step], since: datetime, until: datetime) -> tuple[float, set[str]]:
+    """Seconds an environment spent drifted in [since, until), and the unrecorded artifacts
+    found. Drift resolved in the window with no detection in it began before: from ``since``."""
+    began: datetime | None = None
+    seen_any = False
+    total = 0.0
+    unrecorded: set[str] = set()
+    for step in steps:
+        if not isinstance(step, DriftSeen):
+            continue
+        if step.drifted:
+            unrecorded |= set(step.unrecorded)
+            began = began or step.at
+        elif began is not None or not seen_any:
+            total += (step.at - (began or since)).total_seconds()
+            began = None
+        seen_any = True
+    if began is not None:
+        total += (until - began).total_seconds()
+    return total, unrecorded
 
 
 def _first_success_per_build(made: list[Outcome]) -> list[Outcome]:

@@ -22,6 +22,7 @@ BuildStatus = Literal["succeeded", "failed"]
 ReleaseStatus = Literal["rolling_out", "succeeded", "aborted", "failed", "superseded"]
 Strategy = Literal["all", "canary"]
 ReleaseCause = Literal["deploy", "promote", "rollback", "config"]
+RuntimeStatus = Literal["in_sync", "drifted", "not_running", "unknown"]
 
 
 class LedgerEvent(Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -178,6 +179,64 @@ class CommandDenied(LedgerEvent, frozen=True, kw_only=True):
     detail: str
 
 
+class ObservedInstance(Struct, frozen=True, kw_only=True):
+    """One running instance a reporter saw: its name, what it runs, since when."""
+
+    id: str
+    artifact_digest: str
+    started_at: datetime | None = None
+
+
+class RuntimeObserved(LedgerEvent, frozen=True, kw_only=True):
+    """A reporter saw other artifacts (or instance counts) of an app in an environment than it
+    reported last; a report that changes nothing is no event."""
+
+    kind: ClassVar[str | None] = "runtime"
+    cloudevent_type: ClassVar[str | None] = "dev.cdeventsx.ledger-runtime.observed.0.1.0"
+
+    reporter: str
+    observed_at: datetime
+    complete: bool = True
+    instances: tuple[ObservedInstance, ...] = ()
+    unrecorded: tuple[str, ...] = ()  # digests no build of the app produced, when reported
+
+
+class OldRelease(Struct, frozen=True):
+    version: int
+    artifact_digest: str
+
+
+class DriftFacts(Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What was expected to run and what was seen, and what the difference is."""
+
+    status: RuntimeStatus
+    expected_version: int | None = None
+    expected: tuple[str, ...] = ()
+    seen: tuple[str, ...] = ()
+    unrecorded_artifacts: tuple[str, ...] = ()
+    old_releases: tuple[OldRelease, ...] = ()
+    other_artifacts: tuple[str, ...] = ()  # recorded builds never released here
+
+
+class DriftDetected(LedgerEvent, frozen=True, kw_only=True):
+    """The environment's runtime went drifted or not running (or drifted another way)."""
+
+    kind: ClassVar[str | None] = "runtime"
+    cloudevent_type: ClassVar[str | None] = "dev.cdeventsx.ledger-runtime.drift-detected.0.1.0"
+
+    drift: DriftFacts
+
+
+class DriftResolved(LedgerEvent, frozen=True, kw_only=True):
+    """What runs matches the release line again (or nothing tells otherwise any more)."""
+
+    kind: ClassVar[str | None] = "runtime"
+    cloudevent_type: ClassVar[str | None] = "dev.cdeventsx.ledger-runtime.drift-resolved.0.1.0"
+
+    drift: DriftFacts
+    was: RuntimeStatus
+
+
 class EventRef(Struct, frozen=True):
     originator_id: UUID
     originator_version: int
@@ -214,6 +273,9 @@ EVENTS: tuple[type[LedgerEvent], ...] = (
     MigrationApplied,
     CommandDenied,
     IdempotencyRecorded,
+    RuntimeObserved,
+    DriftDetected,
+    DriftResolved,
 )
 """Every event type the ledger stores."""
 
@@ -224,3 +286,5 @@ ENVIRONMENT_EVENTS = (
     FlagChanged,
     MigrationApplied,
 )
+
+RUNTIME_EVENTS = (RuntimeObserved, DriftDetected, DriftResolved)

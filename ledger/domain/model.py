@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from functools import singledispatch
 from typing import Any
-from uuid import UUID
 
 import msgspec
-from msgspec import Struct
+from msgspec import Struct, field
 
 from ledger.domain.chain import GENESIS, event_hash
 from ledger.domain.events import (
@@ -16,6 +15,8 @@ from ledger.domain.events import (
     BuildRecorded,
     CommandDenied,
     ConfigChanged,
+    DriftDetected,
+    DriftResolved,
     FlagChanged,
     IdempotencyRecorded,
     LedgerEvent,
@@ -24,8 +25,11 @@ from ledger.domain.events import (
     ReleaseCreated,
     ReleaseFacts,
     RolloutProgressed,
+    RuntimeObserved,
     Snapshot,
 )
+from ledger.domain.runtime import Runtime, observe
+from ledger.domain.stream import Stream as Stream
 
 GOOD = ("succeeded", "superseded")
 LIVE = ("rolling_out", "succeeded")
@@ -39,6 +43,7 @@ class Release(ReleaseFacts, frozen=True, kw_only=True):
     actor: str
     created_at: datetime
     event_version: int  # the stream version of the event that created it
+    completed_at: datetime | None = None  # when a rollout completed (None: succeeded at once)
 
 
 def release_of(facts: ReleaseFacts, cause: ReleaseCause, event: LedgerEvent) -> Release:
@@ -64,15 +69,6 @@ class Migration(Struct, kw_only=True):
     event_version: int
 
 
-class Stream(Struct, kw_only=True, tag=True):
-    """What every aggregate has: identity, version and the hash of its last event."""
-
-    id: UUID
-    version: int
-    last_hash: str
-    app: str
-
-
 class App(Stream, kw_only=True):
     description: str | None
 
@@ -91,14 +87,14 @@ class Denials(Stream, kw_only=True):
 
 class Environment(Stream, kw_only=True):
     env: str
-    releases: list[Release] = []
-    config: dict[str, str] = {}
-    secret_keys: list[str] = []
+    releases: list[Release] = field(default_factory=list)
+    config: dict[str, str] = field(default_factory=dict)
+    secret_keys: list[str] = field(default_factory=list)
     config_version: int = 0
     latest_config_version: int = 0
-    flags: dict[str, Flag] = {}
+    flags: dict[str, Flag] = field(default_factory=dict)
     schema_version: str | None = None
-    migrations: list[Migration] = []
+    migrations: list[Migration] = field(default_factory=list)
     updated_at: datetime | None = None
 
     def current(self) -> Release | None:
@@ -140,7 +136,7 @@ def evolve(state: Stream | None, event: LedgerEvent | Snapshot) -> Stream:
     """Apply one event to a stream's state (creating the state on the first event)."""
     if isinstance(event, Snapshot):
         return msgspec.json.decode(
-            event.state, type=App | Build | Idempotency | Denials | Environment
+            event.state, type=App | Build | Idempotency | Denials | Environment | Runtime
         )
     new = apply(state, event)
     new.last_hash = event_hash(event)
@@ -236,6 +232,13 @@ def _change(env: Environment, release: Release, **changes: Any) -> None:
     env.releases[index] = msgspec.structs.replace(release, **changes)
 
 
+@_apply.register(RuntimeObserved)
+@_apply.register(DriftDetected)
+@_apply.register(DriftResolved)
+def _(event: LedgerEvent, state: Stream | None) -> Stream:
+    return observe(state, event)
+
+
 @_apply.register
 def _(event: ConfigChanged, state: Stream | None) -> Stream:
     env = _environment(event, state)
@@ -266,7 +269,10 @@ def _(event: RolloutProgressed, state: Stream | None) -> Stream:
     release = env.release(event.version)
     if release is None:  # closed (a moment holds open releases only): nothing may change it
         return env
-    _change(env, release, status=event.status, rollout_percent=event.percent)
+    completed = event.timestamp if event.status == "succeeded" else None
+    _change(
+        env, release, status=event.status, rollout_percent=event.percent, completed_at=completed
+    )
     if event.status == "succeeded":
         _supersede_older(env, event.version)
     return env

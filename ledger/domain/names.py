@@ -30,6 +30,10 @@ def environment_id(app: str, env: str) -> UUID:
     return uuid5(_NAMESPACE, f"env/{app}/{env}")
 
 
+def runtime_id(app: str, env: str) -> UUID:
+    return uuid5(_NAMESPACE, f"runtime/{app}/{env}")
+
+
 def build_id(app: str, build: str) -> UUID:
     return uuid5(_NAMESPACE, f"build/{app}/{build}")
 

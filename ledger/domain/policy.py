@@ -17,6 +17,7 @@ SCOPES = (
     "rollback",
     "migration:write",
     "secrets:read",
+    "runtime:write",
     "admin",
 )
 
@@ -30,6 +31,7 @@ REQUIRED_SCOPE: dict[type[c.Command], str] = {
     c.ProgressRollout: "deploy",
     c.ApplyMigration: "migration:write",
     c.Rollback: "rollback",
+    c.ReportRuntime: "runtime:write",
 }
 
 
@@ -44,6 +46,8 @@ class Rules(Struct, frozen=True, kw_only=True):
 
     protected: frozenset[str] = frozenset({"prod", "production"})
     promotion_path: dict[str, str] = {}  # env -> the env a build must have run in first
+    drift_grace_seconds: float = 300.0  # how long old instances may run after a release
+    unrecorded_is_denied: bool = False  # an unrecorded artifact in a protected env: denied
 
 
 def has_scope(ctx: c.Context, scope: str) -> bool:
@@ -109,4 +113,5 @@ def _verb(cmd: c.Command) -> str:
         c.ProgressRollout: "progress rollouts",
         c.ApplyMigration: "record migrations",
         c.Rollback: "roll back",
+        c.ReportRuntime: "report what runs",
     }[type(cmd)]

@@ -4,7 +4,7 @@ replayed from the event store."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -14,6 +14,7 @@ from ledger.http.auth import may_read_secrets
 from ledger.http.keys import STORE, VIEWS
 from ledger.http.parameters import int_param, time_param
 from ledger.http.problems import Unprocessable
+from ledger.http.runtime import runtime_then
 from ledger.wire.shapes import StateView
 from projections.queries import Queries
 
@@ -35,11 +36,15 @@ async def past_state(
     if given[0] == "release":
         version = _positive(request, "release")
         then = await asyncio.to_thread(past.at_release, store, app, env, version)
+        position = then.position
     else:
         position = await _position_asked(request, queries, app, env)
         then = await asyncio.to_thread(past.at_position, store, app, env, position)
     fingerprints = request.app[VIEWS].fingerprints
-    return past.state_then(then, fingerprints, reveal_secrets=may_read_secrets(request))
+    view = past.state_then(then, fingerprints, reveal_secrets=may_read_secrets(request))
+    moment = time_param(request, "at") or then.then.updated_at or datetime.now(UTC)
+    view.runtime = await runtime_then(request, app, env, position, moment)
+    return view
 
 
 async def _position_asked(request: web.Request, queries: Queries, app: str, env: str) -> int:

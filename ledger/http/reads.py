@@ -17,6 +17,7 @@ from ledger.http.parameters import history_query, int_param, names
 from ledger.http.past import past_state
 from ledger.http.problems import Unprocessable
 from ledger.http.responses import json_response
+from ledger.http.runtime import runtime_of
 from ledger.service.messages import messages_of
 from ledger.wire.cloudevents import CloudEvent
 from ledger.wire.shapes import AppList, ReleaseList, StateView
@@ -48,6 +49,7 @@ async def get_state(request: web.Request) -> web.Response:
         raise NotFound(f"{app}/{env} has no events")
     if may_read_secrets(request):
         await _reveal_secrets(request, state)
+    state.runtime = await runtime_of(request, app, env)
     return json_response(state)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof, VerifyReport
 from ledger.domain import commands as c
-from ledger.http import audit, diffs, dora, exports, reads
+from ledger.http import audit, diffs, dora, exports, reads, runtime
 from ledger.http import webhooks as w
 from ledger.http.batch import BatchOperation, BatchResult, batch
 from ledger.http.feed import feed
@@ -17,6 +17,7 @@ from ledger.ingest.schema import CDEvent
 from ledger.ingest.service import IngestResult
 from ledger.webhooks.models import NewWebhook, WebhookCreated, WebhookList, WebhookView
 from ledger.wire.cloudevents import CloudEvent
+from ledger.wire.runtime import DriftList, ReportAnswer, RuntimeReport
 from ledger.wire.shapes import (
     AppList,
     AppView,
@@ -46,6 +47,7 @@ def all_routes() -> list[Route]:
         *_insight_routes(),
         *_audit_routes(),
         *_visibility_routes(),
+        *_runtime_routes(),
     ]
 
 
@@ -262,5 +264,34 @@ def _visibility_routes() -> list[Route]:
             summary="Resume a paused webhook (admin): it retries from where it stopped",
             handler=w.resume_webhook,
             response=WebhookView,
+        ),
+    ]
+
+
+def _report(path: str, handler: Handler, body: Any, response: Any, what: str) -> Route:
+    summary = f"Report what runs in {what} environment (runtime:write): 201, or 200 if unchanged"
+    return Route(
+        method="POST", path=path, summary=summary, handler=handler, body=body,
+        response=response, status=201, also=(200,),
+    )  # fmt: skip
+
+
+def _runtime_routes() -> list[Route]:
+    """What actually runs: reporters' reports, and the environments that drifted."""
+    return [
+        _report("/v1/runtime/reports", runtime.post_report, RuntimeReport, ReportAnswer, "an"),
+        _report(
+            "/v1/apps/{app}/envs/{env}/runtime",
+            runtime.post_app_report,
+            c.ReportRuntime,
+            WriteResult,
+            "one app in an",
+        ),
+        _get(
+            "/v1/drift",
+            runtime.drift,
+            DriftList,
+            "Every environment whose runtime is not in sync (?app=, ?env=)",
+            query=("app", "env", *_WAIT),
         ),
     ]

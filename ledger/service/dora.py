@@ -13,6 +13,7 @@ import msgspec
 from ledger.domain.dora import (
     BUILD_CAUSES,
     DoraMetrics,
+    DriftSeen,
     EnvironmentSteps,
     FlagFlipped,
     ReleaseMade,
@@ -65,7 +66,13 @@ async def report(queries: Queries, store: LedgerStore, window: Window) -> DoraVi
     committed = await asyncio.to_thread(committed_at, store, builds_deployed(envs))
 
     def measure(scope: list[EnvironmentSteps]) -> DoraMetrics:
-        return metrics(scope, committed, days=window.days, include_config=window.include_config)
+        return metrics(
+            scope,
+            committed,
+            days=window.days,
+            include_config=window.include_config,
+            window=(window.since, window.until),
+        )
 
     return DoraView(
         app=window.app,
@@ -113,6 +120,11 @@ def step_of(item: HistoryItem) -> Step | None:
         return RolloutEnded(version=rollout.version, status=rollout.status, at=item.recorded_at)
     if item.kind == "flag":
         return FlagFlipped(at=item.recorded_at)
+    if item.kind == "runtime" and "drift" in item.data:
+        found = item.data["drift"].get("unrecorded_artifacts", [])
+        return DriftSeen(
+            at=item.recorded_at, drifted="was" not in item.data, unrecorded=tuple(found)
+        )
     return None
 
 

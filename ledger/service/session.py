@@ -13,6 +13,7 @@ from ledger.domain.events import EventRef, LedgerEvent, Snapshot
 from ledger.domain.model import Environment, Stream, evolve
 from ledger.domain.moments import moment_of, moment_snapshot
 from ledger.domain.policy import Forbidden, Rules
+from ledger.domain.runtime import Runtime
 from ledger.eventstore.application import LedgerStore
 from ledger.wire.shapes import WriteResult
 
@@ -63,6 +64,8 @@ class Session:
             self.pending.append(event)
             if isinstance(state, Environment):
                 self._snapshot(state, event.timestamp)
+            elif isinstance(state, Runtime) and self._crosses(state):
+                self.crossed.add(state.id)  # reporters' changes make long streams too
 
     def _snapshot(self, state: Environment, timestamp: datetime) -> None:
         """Environments (long streams) are snapshotted as a moment at exactly every
@@ -71,8 +74,12 @@ class Session:
         (the newest state is what commands load)."""
         if self.moment_interval and state.version % self.moment_interval == 0:
             self.snapshots.append(moment_snapshot(moment_of(state), timestamp))
-        if self.snapshot_interval and state.version % self.snapshot_interval == 0:
+        if self._crosses(state):
             self.crossed.add(state.id)
+
+    def _crosses(self, state: Stream) -> bool:
+        """Whether the stream is at a multiple of the snapshot interval."""
+        return bool(self.snapshot_interval) and state.version % self.snapshot_interval == 0
 
 
 class Decided(msgspec.Struct, kw_only=True):

@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledger.domain import commands as c
 from ledger.domain import decisions, policy
+from ledger.domain.drift import Expectation, expectation
 from ledger.domain.errors import NotFound
 from ledger.domain.events import (
     BuildRecorded,
     ConfigChanged,
+    DriftDetected,
     EventRef,
     LedgerEvent,
     ReleaseCreated,
+    RolloutProgressed,
 )
 from ledger.domain.model import App, Build, Environment, Idempotency
-from ledger.domain.names import app_id, build_id, denials_id, environment_id, idempotency_id
+from ledger.domain.names import (
+    app_id,
+    build_id,
+    denials_id,
+    environment_id,
+    idempotency_id,
+    runtime_id,
+)
 from ledger.domain.policy import Forbidden
+from ledger.domain.runtime import Runtime
 from ledger.service.idempotency import digest, idempotency_event, idempotency_key, replay
 from ledger.service.session import Decided, Session
 from ledger.wire.shapes import BuildView, WriteResult, release_view_of
@@ -85,7 +96,7 @@ def _in_environment(decide: EnvironmentDecision) -> Decide:
         result = WriteResult(position=0, event_id=event.event_id)
         if isinstance(event, ConfigChanged | ReleaseCreated):
             result.release = release_view_of(event)
-        return Decided(events=[event], result=result)
+        return Decided(events=[event, *_drift_after(session, env, event, ctx, now)], result=result)
 
     return decided
 
@@ -162,6 +173,68 @@ def _record_build(session: Session, cmd: c.RecordBuild, ctx: c.Context, now: dat
     )
 
 
+def _drift_after(
+    session: Session, env: Environment | None, event: LedgerEvent, ctx: c.Context, now: datetime
+) -> list[LedgerEvent]:
+    """A change of what should run (a release, a rollout step) may make or resolve drift."""
+    if not isinstance(event, ConfigChanged | ReleaseCreated | RolloutProgressed):
+        return []
+    assert event.env is not None
+    runtime = _runtime(session, event.app, event.env)
+    if runtime is None:
+        return []
+    after = decisions.line_after(env, event)
+    return decisions.reassess(runtime, _expected(session, after), ctx, now)
+
+
+def _runtime(session: Session, app: str, env: str) -> Runtime | None:
+    state = session.get(runtime_id(app, env))
+    return state if isinstance(state, Runtime) else None
+
+
+def _expected(session: Session, env: Environment | None) -> Expectation:
+    return expectation(env, timedelta(seconds=session.rules.drift_grace_seconds))
+
+
+def _report_runtime(
+    session: Session, cmd: c.ReportRuntime, ctx: c.Context, now: datetime
+) -> Decided:
+    _require_app(session, cmd.app)
+    env = _environment_named(session, cmd.app, cmd.env)
+    digests = {i.artifact_digest for i in cmd.instances}
+    unrecorded = frozenset(d for d in digests if not _recorded(session, cmd.app, env, d))
+    runtime = _runtime(session, cmd.app, cmd.env)
+    expected = _expected(session, env)
+    events = decisions.report_runtime(runtime, expected, cmd, unrecorded, ctx, now)
+    events += _denied_unrecorded(session, events, cmd.env, ctx, now)
+    result = WriteResult(position=0, event_id=events[-1].event_id if events else None)
+    return Decided(events=events, result=result)
+
+
+def _denied_unrecorded(
+    session: Session, events: list[LedgerEvent], env: str, ctx: c.Context, now: datetime
+) -> list[LedgerEvent]:
+    """Where the policy says so, an unrecorded artifact in a protected env is a denied change."""
+    rules = session.rules
+    detected = events[-1] if events else None
+    if ctx.scopes is None or not (rules.unrecorded_is_denied and env in rules.protected):
+        return []
+    if not isinstance(detected, DriftDetected):
+        return []
+    denials = session.get(denials_id(detected.app, env))
+    denied = decisions.deny_unrecorded(denials, detected, ctx, now)
+    return [denied] if denied else []
+
+
+def _recorded(session: Session, app: str, env: Environment | None, digest: str) -> bool:
+    """Whether a build of the app produced the digest: one released in this environment, or
+    the build recorded under the id the digest gives (a build recorded without an id)."""
+    if env is not None and any(r.artifact_digest == digest for r in env.releases):
+        return True
+    build = _build(session, app, decisions.default_build_id(digest))
+    return build is not None and build.recorded.artifact.digest == digest
+
+
 Decide = Callable[[Session, Any, c.Context, datetime], Decided]
 DECIDERS: dict[type[c.AnyCommand], Decide] = {
     c.CreateApp: _create_app,
@@ -173,5 +246,6 @@ DECIDERS: dict[type[c.AnyCommand], Decide] = {
     c.ProgressRollout: _decided_alone(decisions.progress_rollout),
     c.ApplyMigration: _decided_alone(decisions.apply_migration),
     c.Rollback: _in_environment(_rollback),
+    c.ReportRuntime: _report_runtime,
 }
 """How each command is decided: the one table from a command's type to its handler."""

@@ -12,6 +12,7 @@ from ledger.domain.diff import BuildChange, ConfigChange, FlagChange, MigrationC
 from ledger.domain.dora import DoraMetrics
 from ledger.domain.events import ActorKind, ConfigChanged, ReleaseCreated, ReleaseStatus, Via
 from ledger.domain.model import Environment, Release, release_of
+from ledger.wire.runtime import RuntimeView
 
 
 class ReleaseView(Struct, kw_only=True):
@@ -64,6 +65,7 @@ class StateView(Struct, kw_only=True):
     position: int
     config_version: int = 0
     updated_at: datetime | None = None
+    runtime: RuntimeView | None = None  # what runs there, against what should
 
 
 HistoryKind = Literal[
@@ -77,6 +79,7 @@ HistoryKind = Literal[
     "rollback",
     "promote",
     "denied",
+    "runtime",
 ]
 """The kinds of change the history records (a HistoryItem's kind), which its filters accept."""
 

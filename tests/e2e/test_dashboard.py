@@ -243,6 +243,16 @@ async def test_the_dashboard_shows_changes_live_filters_and_opens_releases(
         "document.querySelector('#feed li[data-kind=rollback]').classList.contains('failure')"
     )
 
+    # What runs: a reporter sees an artifact no build produced; the row marks the drift.
+    pod = {"id": "shop-7d9c-abc", "artifact_digest": "sha256:" + "e" * 64}
+    report = {"reporter": "k8s:staging", "instances": [pod]}
+    await post(api, "POST", f"{shop}/envs/staging/runtime", report)
+    await page.until(feed_has("drift detected: shop in staging"), "the drift")
+    await page.until(f"{row('shop/staging')}?.innerText.includes('drifted')", "staging drifted")
+    assert "unrecorded sha256:eeeeeeeeeeee" in await page.evaluate(
+        f"{row('shop/staging')}.innerText"
+    )
+
     # Filters: only staging rows and staging changes remain.
     await choose(page, "#f-env", "staging")
     await page.until(f"!{row('shop/prod')} && !!{row('shop/staging')}", "only staging rows")

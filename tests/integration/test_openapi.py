@@ -121,6 +121,8 @@ EXAMPLES = [
     {"op": "progress_rollout", "app": "shop", "env": "prod", "version": 1, "status": "completed"},
     {"op": "promote", "app": "shop", "env": "staging", "from_env": "qa"},
     {"op": "rollback", "app": "shop", "env": "qa", "reason": "bad config"},
+    {"op": "report_runtime", "app": "shop", "env": "qa", "reporter": "k8s:qa",
+     "instances": [{"id": "shop-7d9c-abc", "artifact_digest": "sha256:" + "b" * 64}]},
 ]  # fmt: skip
 
 

@@ -3,7 +3,7 @@ or raises a DomainError. Pure: the caller loads the state and saves the event. O
 aggregate (stream): apps, builds, environments (and their releases)."""
 
 from ledger.domain.decisions.apps import create_app
-from ledger.domain.decisions.builds import build_id_of, record_build
+from ledger.domain.decisions.builds import build_id_of, default_build_id, record_build
 from ledger.domain.decisions.environments import (
     apply_migration,
     change_config,
@@ -17,6 +17,7 @@ from ledger.domain.decisions.releases import (
     rollback,
     rollback_target,
 )
+from ledger.domain.decisions.runtime import deny_unrecorded, line_after, reassess, report_runtime
 from ledger.domain.decisions.streams import deny, new_event
 
 __all__ = [
@@ -25,12 +26,17 @@ __all__ = [
     "build_id_of",
     "change_config",
     "create_app",
+    "default_build_id",
     "deny",
+    "deny_unrecorded",
     "deploy",
+    "line_after",
     "new_event",
     "progress_rollout",
     "promoted_build",
+    "reassess",
     "record_build",
+    "report_runtime",
     "rollback",
     "rollback_target",
     "set_flag",

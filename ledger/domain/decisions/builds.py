@@ -14,8 +14,13 @@ from ledger.domain.names import BUILD_ID_PATTERN, build_id, check_name
 
 
 def build_id_of(cmd: c.RecordBuild) -> str:
-    """The build id: given, else the first 12 hex digits of the artifact digest."""
-    return cmd.build_id or cmd.artifact.digest.rpartition(":")[2][:12].lower()
+    """The build id: given, else the one its artifact digest gives."""
+    return cmd.build_id or default_build_id(cmd.artifact.digest)
+
+
+def default_build_id(digest: str) -> str:
+    """The id of a build recorded without one: the first 12 hex digits of its digest."""
+    return digest.rpartition(":")[2][:12].lower()
 
 
 def record_build(

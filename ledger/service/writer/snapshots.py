@@ -1,11 +1,12 @@
 """Snapshots the writer saves after a batch: the moments its commands took, and whole
-environments that crossed a multiple of the snapshot interval."""
+environments and runtimes that crossed a multiple of the snapshot interval."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from ledger.domain.model import Environment, snapshot_of
+from ledger.domain.runtime import Runtime
 from ledger.eventstore.application import LedgerStore
 from ledger.service.session import Session
 from ledger.service.writer.cache import StreamCache
@@ -24,6 +25,6 @@ class Snapshots:
         assert self.store.snapshots is not None
         now = datetime.now(UTC)
         crossed = (self.cache.get(stream_id) for stream_id in session.crossed)
-        whole = [snapshot_of(s, now) for s in crossed if isinstance(s, Environment)]
+        whole = [snapshot_of(s, now) for s in crossed if isinstance(s, Environment | Runtime)]
         if whole or session.snapshots:
             self.store.snapshots.put(session.snapshots + whole)

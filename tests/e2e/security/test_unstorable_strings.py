@@ -37,6 +37,7 @@ from .unstorable import (
 pytestmark = pytest.mark.e2e
 
 Place = tuple[str | int, ...]  # in a body: member names, list indices, "*" a dict key or value
+INSTANCE = {"id": "shop-7d9c-abc", "artifact_digest": "sha256:" + "a" * 64}
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/apps"): {"name": "fresh"},
     ("POST", "/v1/apps/{app}/builds"): BUILD | {"build_id": "fresh"},
@@ -55,6 +56,15 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/cdevents"): {},  # its fields: test_unstorable_cdevents_and_paths.py
     ("POST", "/v1/webhooks"): {"url": "http://127.0.0.1:9/hook"},
     ("POST", "/v1/webhooks/{id}/resume"): {},  # no body; its path parameter: the paths test
+    ("POST", "/v1/runtime/reports"): {
+        "reporter": "k8s:staging",
+        "env": "staging",
+        "workloads": [{"app": "shop", "instances": [INSTANCE]}],
+    },
+    ("POST", "/v1/apps/{app}/envs/{env}/runtime"): {
+        "reporter": "k8s:staging",
+        "instances": [INSTANCE],
+    },
 }
 
 

@@ -50,7 +50,9 @@ async def _story(client: TestClient[Any, Any]) -> int:
         f"{env}/migrations", {"migration_id": "m1", "schema_version": "2", "reversible": True}
     )
     await post(f"{env}/config", {"set": {"DB_PASSWORD": SECRET + "-2"}})
-    last = await post(f"{env}/rollback", {"to_version": 2, "reason": "errors"})
+    await post(f"{env}/rollback", {"to_version": 2, "reason": "errors"})
+    unrecorded = {"id": "shop-7d9c-abc", "artifact_digest": "sha256:" + "e" * 64}
+    last = await post(f"{env}/runtime", {"reporter": "k8s:prod-eu", "instances": [unrecorded]})
     return int(last["position"])
 
 
@@ -85,7 +87,7 @@ async def published(tmp_path: Path, own_nats: Any) -> tuple[list[Any], list[Any]
 
 async def test_every_message_is_a_cloudevent_the_sdk_parses(published: Any) -> None:
     events, _, _ = published
-    assert len(events) == 11
+    assert len(events) == 13
     for msg in events:
         event = from_json(msg.data)
         assert event["id"] == msg.headers["Nats-Msg-Id"]
@@ -112,13 +114,18 @@ async def test_cdevents_typed_messages_validate_against_their_schemas(published:
     assert "dev.cdevents.service.rolledback.0.3.0" in types
     assert "dev.cdevents.environment.modified.0.3.0" in types
     assert "dev.cdeventsx.ledger-flag.changed.0.1.0" in types
+    assert types[-2:] == [
+        "dev.cdeventsx.ledger-runtime.observed.0.1.0",
+        "dev.cdeventsx.ledger-runtime.drift-detected.0.1.0",
+    ]
 
 
 async def test_the_feed_carries_the_history_summaries(published: Any) -> None:
     _, feed, _ = published
     summaries = [msgspec.json.decode(m.data)["summary"] for m in feed]
-    assert len(summaries) == 11
+    assert len(summaries) == 13
     assert any("rolled back shop prod to v2" in s for s in summaries)
+    assert summaries[-1].startswith("drift detected: shop in prod runs an unrecorded artifact")
     assert all(m.subject in ("ledger.feed.shop._", "ledger.feed.shop.prod") for m in feed)
 
 

@@ -68,6 +68,8 @@ async def test_one_environment(read: Any, timeline: Story) -> None:
         # v4 went out at T0+2d 2h and was rolled back at T0+2d 5h
         "time_to_restore": {"count": 1, "median_seconds": 10800.0, "p90_seconds": 10800.0},
         "unrestored": 0,
+        "time_drifted_seconds": 0.0,  # no runtime reports
+        "unrecorded_artifacts": 0,
     }
 
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from ledger.domain import commands as c
 from ledger.domain.model import Environment, fold, snapshot_of
 from ledger.domain.moments import moment_id
-from ledger.domain.names import environment_id
+from ledger.domain.names import environment_id, runtime_id
+from ledger.domain.runtime import Runtime
 from ledger.eventstore.application import LedgerStore
 from ledger.service.writer import Writer
 from ledger.wire.shapes import StateView, state_view
@@ -90,3 +91,25 @@ def test_streams_snapshotted_before_moments_are_read_from_whole_snapshots(
     assert latest is not None and latest.state.version > 10
     for version in range(1, latest.state.version + 1):
         assert moment_view(store, "staging", version) == replayed(store, "staging", version)
+
+
+def test_runtime_streams_are_snapshotted_and_load_as_replayed(store: LedgerStore) -> None:
+    writer = Writer(store, snapshot_interval=WHOLE, moment_interval=INTERVAL)
+    digests = ["sha256:" + ch * 64 for ch in "abc"]
+    try:
+        writer.execute(c.CreateApp(app="shop"), CI)
+        for i in range(12):  # each report changes the instance counts: one event each
+            instances = [
+                c.InstanceReport(id=f"p-{n}", artifact_digest=digests[n % 3]) for n in range(i + 1)
+            ]
+            report = c.ReportRuntime(app="shop", env="prod", reporter="k8s", instances=instances)
+            writer.execute(report, CI)
+    finally:
+        writer.close()
+    stream = runtime_id("shop", "prod")
+    assert store.snapshots is not None
+    taken = [s.originator_version for s in store.snapshots.get(stream)]
+    assert len(taken) >= 2 and taken[0] >= WHOLE, taken  # once a batch that crossed a multiple
+    loaded = store.load(stream)
+    assert loaded == fold(None, store.events.get(stream))
+    assert isinstance(loaded, Runtime) and len(loaded.observations["k8s"].instances) == 12

@@ -20,6 +20,7 @@ BATCH_OPS = [
     "apply_migration",
     "rollback",
     "promote",
+    "report_runtime",
 ]
 
 
