@@ -19,6 +19,7 @@ from ledger.cli.importer import import_file
 from ledger.cli.natscli import nats_group
 from ledger.cli.reads import history, releases, state
 from ledger.cli.rebuild import projections
+from ledger.cli.report import report
 from ledger.cli.rollback import rollback
 from ledger.cli.serve import serve
 from ledger.cli.storage import backup, migrate_store
@@ -70,6 +71,7 @@ for command in (
     export,
     dora,
     rollback,
+    report,
     projections,
     token,
     key,
