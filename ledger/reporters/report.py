@@ -39,7 +39,7 @@ class RuntimeReport(msgspec.Struct, frozen=True):
 
     def body(self) -> dict[str, Any]:
         """The JSON body the endpoint takes."""
-        body: dict[str, Any] = msgspec.to_builtins(self)
+        body: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(self))
         return body
 
     @property
