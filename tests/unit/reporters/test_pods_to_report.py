@@ -46,9 +46,7 @@ def test_a_rollout_in_the_middle_reports_both_replica_sets_digests() -> None:
     assert made.report.env == "prod" and made.report.reporter == "k8s:prod-eu"
 
 
-def test_a_crash_looping_pod_counts_with_its_last_runs_digest_and_one_never_started_is_skipped() -> (
-    None
-):
+def test_a_crash_looping_pod_counts_with_its_last_digest_and_one_never_started_is_skipped() -> None:
     made = reading("crashloop")
     assert digests(made) == {"shop": [NEW]}
     assert made.report.workloads[0].instances[0].started_at == "2026-12-06T14:58:00Z"
