@@ -49,8 +49,9 @@ def report() -> None:
 @click.option(
     "--from",
     "source",
-    type=click.File("r"),
-    help="Read `kubectl get pods -o json` output from FILE (or - for stdin), not the API.",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Read `kubectl get pods -o json` output from FILE (again each round with --every) "
+    "or - (stdin, read once), not the API.",
 )
 @click.option("--kubeconfig", type=click.Path(dir_okay=False), help="Kubeconfig file to use.")
 @click.option("--dry-run", is_flag=True, help="Print the report as JSON; send nothing.")
@@ -61,7 +62,7 @@ def kubernetes(
     app_label: str,
     reporter: str | None,
     every: float | None,
-    source: Any,
+    source: str | None,
     kubeconfig: str | None,
     dry_run: bool,
 ) -> None:
@@ -79,11 +80,13 @@ def kubernetes(
       kubectl get pods -A -o json | ledger report kubernetes --env prod --from -
     """
     name = reporter or f"k8s:{env}"
-    pods_text = source.read() if source is not None else None
+    stdin = sys.stdin.read() if source == "-" else None
 
     def reading() -> Reading:
-        if pods_text is not None:
-            pods = _parsed(pods_text)
+        if stdin is not None:
+            pods = _parsed(stdin)
+        elif source is not None:
+            pods = _parsed(_read(source))
         else:
             pods = asyncio.run(list_pods(namespace, selector, kubeconfig))
         return read_pods(pods, env=env, reporter=name, app_label=app_label)
@@ -157,6 +160,14 @@ def _static_instances(
             "or one --digest per --instance"
         )
     return tuple(Instance(id=i, artifact_digest=d) for i, d in zip(ids, digests, strict=True))
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+    except OSError as error:
+        raise click.ClickException(f"--from {path}: {error.strerror or error}") from None
 
 
 def _parsed(text: str) -> list[Any]:

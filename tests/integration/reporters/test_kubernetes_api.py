@@ -5,7 +5,10 @@ cluster in CI; this is how the API path is tested."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,3 +90,27 @@ async def test_without_a_namespace_every_namespaces_pods_are_read(
     pods = await list_pods(None, None, kubeconfig(tmp_path / "config", url))
     assert [(path, query) for path, query, _ in server.asked] == [("/api/v1/pods", {})]
     assert len(pods) == 4
+
+
+async def test_the_command_reads_the_api_through_its_kubeconfig(
+    api_server: tuple[ApiServer, str], tmp_path: Path
+) -> None:
+    server, url = api_server
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("LEDGER_", "KUBE"))}
+    environ["KUBECONFIG"] = kubeconfig(tmp_path / "config", url)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ledger.cli.main", "report", "kubernetes", "--env", "prod",
+        "--namespace", "shop", "--selector", "app.kubernetes.io/name", "--dry-run",
+        env=environ, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    body = json.loads(out)
+    assert [(w["app"], len(w["instances"])) for w in body["workloads"]] == [
+        ("cart", 1),
+        ("shop", 3),
+    ]
+    assert server.asked[0][:2] == (
+        "/api/v1/namespaces/shop/pods",
+        {"labelSelector": "app.kubernetes.io/name"},
+    )
