@@ -131,3 +131,18 @@ def test_every_reports_again_until_sigterm_and_logs_one_line_each() -> None:
     assert first["skipped"] == [
         {"pod": "shop-5f6b8c9d7-pqr12", "reason": "container 'shop' has no image digest yet"}
     ]
+
+
+def test_with_every_a_refused_round_is_logged_and_the_next_one_tried(refusing_url: str) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ledger.cli.main", "report", "kubernetes", "--env", "prod",
+         "--from", str(FIXTURES / "rollout.json"), "--every", "0.2s"],
+        env=base_environ() | {"LEDGER_URL": refusing_url}, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stderr is not None
+    logged = [json.loads(process.stderr.readline()) for _ in range(2)]
+    process.send_signal(signal.SIGINT)
+    _, rest = process.communicate(timeout=10)
+    assert process.returncode == 0, rest
+    assert [entry["level"] for entry in logged] == ["error", "error"]
+    assert all("token lacks scope runtime:write" in entry["error"] for entry in logged)
