@@ -345,7 +345,7 @@ def test_a_reporter_of_one_namespace_reads_its_pods_with_a_role_there(helm: Path
     assert binding["roleRef"]["name"] == REPORTER and binding["metadata"]["namespace"] == "shop"
     assert binding["subjects"][0]["name"] == REPORTER
     pod = kinds["Deployment"]["spec"]["template"]["spec"]
-    assert pod["serviceAccountName"] == REPORTER
+    assert pod["serviceAccountName"] == REPORTER and pod["automountServiceAccountToken"] is True
     (container,) = pod["containers"]
     assert container["args"] == [
         "report", "kubernetes", "--env", "prod", "--every", "30s",
