@@ -20,6 +20,7 @@ from ledger.cli.importer import import_file
 from ledger.cli.natscli import nats_group
 from ledger.cli.reads import history, releases, state
 from ledger.cli.rebuild import projections
+from ledger.cli.report import report
 from ledger.cli.rollback import rollback
 from ledger.cli.serve import serve
 from ledger.cli.storage import backup, migrate_store
@@ -72,6 +73,7 @@ for command in (
     dora,
     drift,
     rollback,
+    report,
     projections,
     token,
     key,

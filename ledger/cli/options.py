@@ -112,3 +112,25 @@ def history_filters(command: F) -> F:
 
 def print_json(text: str) -> None:
     click.echo(text.rstrip("\n"))
+
+
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+class DurationType(click.ParamType[float]):
+    """A duration in seconds: ``90``, ``90s``, ``5m`` or ``1h``."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(value))
+        if not found or float(found.group(1)) <= 0:
+            self.fail(f"{value!r} is not a duration (e.g. 60s, 5m, 1h)", param, ctx)
+        return float(found.group(1)) * _SECONDS[found.group(2)]
+
+
+DURATION = DurationType()

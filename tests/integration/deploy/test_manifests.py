@@ -316,3 +316,70 @@ def test_an_existing_secret_replaces_the_chart_secret(helm: Path) -> None:
     assert api["spec"]["replicas"] == 3
     (container,) = api["spec"]["template"]["spec"]["containers"]
     assert {"secretRef": {"name": "ledger-secrets"}} in container["envFrom"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The Kubernetes reporter (off by default)
+
+REPORTER = "demo-release-ledger-reporter"
+
+
+def reporter_docs(docs: list[Any]) -> list[Any]:
+    return [d for d in docs if d["metadata"]["name"] == REPORTER]
+
+
+def test_the_reporter_is_off_by_default(default: list[Any]) -> None:
+    assert reporter_docs(default) == []
+    assert yaml.safe_load((CHART / "values.yaml").read_text())["reporter"]["enabled"] is False
+
+
+def test_a_reporter_of_one_namespace_reads_its_pods_with_a_role_there(helm: Path) -> None:
+    docs = manifests(helm, CHART / "ci" / "reporter-values.yaml")
+    kinds = {d["kind"]: d for d in reporter_docs(docs)}
+    assert set(kinds) == {"ServiceAccount", "Role", "RoleBinding", "Secret", "Deployment"}
+    assert kinds["Role"]["metadata"]["namespace"] == "shop"
+    assert kinds["Role"]["rules"] == [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+    ]
+    binding = kinds["RoleBinding"]
+    assert binding["roleRef"]["name"] == REPORTER and binding["metadata"]["namespace"] == "shop"
+    assert binding["subjects"][0]["name"] == REPORTER
+    pod = kinds["Deployment"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == REPORTER and pod["automountServiceAccountToken"] is True
+    (container,) = pod["containers"]
+    assert container["args"] == [
+        "report", "kubernetes", "--env", "prod", "--every", "30s",
+        "--app-label", "app.kubernetes.io/name", "--namespace", "shop",
+    ]  # fmt: skip
+    env = {e["name"]: e for e in container["env"]}
+    assert env["LEDGER_URL"]["value"] == "http://demo-release-ledger:80"
+    assert env["LEDGER_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": REPORTER, "key": "token"}
+    assert kinds["Secret"]["stringData"] == {"token": "not-a-real-token"}
+
+
+def test_a_cluster_wide_reporter_uses_a_cluster_role_and_an_existing_secret(
+    helm: Path, tmp_path: Path
+) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text(
+        (CHART / "ci" / "reporter-values.yaml").read_text()
+        + "  namespace: ''\n  token: ''\n  existingSecret: reporter-token\n"
+        + "  selector: tier=web\n  name: k8s:prod-eu\n"
+    )
+    docs = manifests(helm, values)
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBE_VERSIONS[-1], strict=True)
+    kinds = {d["kind"]: d for d in reporter_docs(docs)}
+    assert set(kinds) == {"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment"}
+    (container,) = kinds["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["args"][-4:] == ["--selector", "tier=web", "--reporter", "k8s:prod-eu"]
+    token = next(e for e in container["env"] if e["name"] == "LEDGER_TOKEN")
+    assert token["valueFrom"]["secretKeyRef"]["name"] == "reporter-token"
+
+
+def test_the_reporter_refuses_to_render_without_an_environment_or_a_token(helm: Path) -> None:
+    base = ["-f", str(CHART / "ci" / "default-values.yaml"), "--set", "reporter.enabled=true"]
+    no_env = render(helm, *base, "--set", "reporter.token=t")
+    assert no_env.returncode != 0 and "reporter.env" in no_env.stderr
+    no_token = render(helm, *base, "--set", "reporter.env=prod")
+    assert no_token.returncode != 0 and "runtime:write token" in no_token.stderr
