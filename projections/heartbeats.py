@@ -41,6 +41,12 @@ class Heartbeats:
         )
         return {r["reporter"]: datetime.fromisoformat(r["reported_at"]) for r in rows}
 
+    async def reported(self) -> set[tuple[str, str]]:
+        """Every (app, env) some reporter has reported, released there or not."""
+        await self._create()
+        rows = await self.database.fetch(f"SELECT DISTINCT app, env FROM {REPORTS}")
+        return {(r["app"], r["env"]) for r in rows}
+
     async def _create(self) -> None:
         if not self.ready:
             await create_schema(self.database, [CREATE])

@@ -128,17 +128,17 @@ async def runtime_then(
 
 
 async def drift(request: web.Request) -> web.Response:
-    """Every environment whose runtime is not in sync (?app=, ?env= narrow the list)."""
+    """Every environment whose runtime is not in sync (?app=, ?env= narrow the list): those
+    with events, and those where reporters saw an app the ledger never released there."""
     queries = await caught_up(request)
     app, env = request.query.get("app"), request.query.get("env")
+    places = {(found.name, summary.env) for found in await queries.apps() for summary in found.envs}
+    places |= await request.app[VIEWS].heartbeats.reported()
     items = []
-    for found in await queries.apps():
-        if app is not None and found.name != app:
+    for found_app, found_env in sorted(places):
+        if (app is not None and found_app != app) or (env is not None and found_env != env):
             continue
-        for summary in found.envs:
-            if env is not None and summary.env != env:
-                continue
-            view = await runtime_of(request, found.name, summary.env)
-            if view.status != "in_sync":
-                items.append(DriftItem(app=found.name, env=summary.env, runtime=view))
+        view = await runtime_of(request, found_app, found_env)
+        if view.status != "in_sync":
+            items.append(DriftItem(app=found_app, env=found_env, runtime=view))
     return json_response(DriftList(items=items))

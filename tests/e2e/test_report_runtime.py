@@ -59,3 +59,23 @@ def test_a_static_report_names_the_instances_of_one_app(cli: Any, api: Any, apps
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert running_digests(api, "billing", "prod") == [VM, VM]
+
+
+def test_an_app_running_where_nothing_was_released_is_drifted_and_listed(
+    cli: Any, api: Any, apps: str
+) -> None:
+    """Given billing was never deployed to staging, when a reporter sees it running there,
+    then the environment's state exists with no release, its runtime is drifted, and
+    GET /v1/drift lists it."""
+    done = cli(
+        "report", "static", "--env", "staging", "--app", "billing", "--digest", VM,
+        "--instance", "vm-9", LEDGER_URL=apps,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    state = api.read("/v1/apps/billing/envs/staging")
+    assert state["release"] is None
+    assert state["runtime"]["status"] == "drifted"
+    listed = api.read("/v1/drift", app="billing", env="staging")["items"]
+    assert [(i["app"], i["env"], i["runtime"]["status"]) for i in listed] == [
+        ("billing", "staging", "drifted")
+    ]
