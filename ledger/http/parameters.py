@@ -40,8 +40,9 @@ def time_param(request: web.Request, name: str) -> datetime | None:
 
 
 def int_param(request: web.Request, name: str, default: int | None = None) -> int | None:
+    """A non-negative integer of the query; absent: ``default``; anything else (empty too) 422."""
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not is_count(raw):
         raise Unprocessable(name, f"{raw!r} is not a non-negative integer")

@@ -113,10 +113,17 @@ BAD_NAMES = [
     ("POST", f"{STAGING}/config", {"set": {"BAD KEY": "x"}}, "set"),
     ("POST", f"{STAGING}/promote", {"from_env": "../etc"}, "from_env"),
 ]
+BAD_QUERIES = [  # an integer of the query must be one: empty is no default, as documented
+    ("GET", "/v1/history?limit=", None, "limit"),
+    ("GET", "/v1/history?limit=ten", None, "limit"),
+    ("GET", f"{STAGING}/dora?days=", None, "days"),
+    ("GET", f"{STAGING}?min_position=-1", None, "min_position"),
+    ("GET", "/v1/apps?consistency=", None, "consistency"),
+]
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body", "field"), [*WRONG_TYPES, *UNKNOWN_FIELDS, *BAD_NAMES]
+    ("method", "path", "body", "field"), [*WRONG_TYPES, *UNKNOWN_FIELDS, *BAD_NAMES, *BAD_QUERIES]
 )
 def test_a_field_of_the_wrong_type_unknown_or_badly_named_is_422_naming_it(
     shop: Any, method: str, path: str, body: object, field: str
