@@ -69,8 +69,12 @@ class Cluster:
         return version
 
     def complete(self, app: str, version: int) -> None:
+        self.end(app, version, "completed")
+
+    def end(self, app: str, version: int, status: str) -> None:
+        """The rollout of release ``version`` ends: completed, aborted or failed."""
         path = f"/v1/apps/{app}/envs/{self.env}/releases/{version}/rollout"
-        self.api.write("POST", path, {"status": "completed"}, headers=CI)
+        self.api.write("POST", path, {"status": status}, headers=CI)
 
     def rollback(self, app: str, to_version: int) -> None:
         body = {"to_version": to_version, "reason": "old pods never went away"}
@@ -288,15 +292,46 @@ def test_no_running_pod_of_a_released_app_is_not_running_until_one_runs(
     assert cluster.listed_as_drifted() == []
 
 
-@pytest.mark.parametrize("story", ["rollout", "hand-pushed", "not-running"])
-def test_the_same_pods_again_append_nothing(cluster: Cluster, story: str) -> None:
-    # Given shop and cart are released, and the pods were reported (in sync, drifted, not running)
-    cluster.deploy("shop", "shop-old")
+@pytest.mark.parametrize(
+    ("story", "status"),
+    [("sidecars", "in_sync"), ("hand-pushed", "drifted"), ("not-running", "not_running")],
+)
+def test_the_same_pods_again_append_nothing(cluster: Cluster, story: str, status: str) -> None:
+    # Given shop and cart are released, and the pods were reported
+    cluster.deploy("shop", "shop-new")
     cluster.deploy("cart", "cart-1")
     cluster.report(story)
-    before, status = cluster.history_size(), cluster.runtime("shop")["status"]
+    before = cluster.history_size()
+    assert cluster.runtime("shop")["status"] == status
     # When the reporter reports the same pods again
     cluster.report(story)
     # Then nothing is appended, and the status is the same
     assert cluster.history_size() == before
     assert cluster.runtime("shop")["status"] == status
+
+
+def test_an_aborted_canarys_pods_may_run_for_the_grace_then_are_drift(cluster: Cluster) -> None:
+    # Given shop v2 rolls out as a canary beside v1, and the pods were reported mid-rollout
+    cluster.deploy("shop", "shop-old")
+    cluster.deploy("cart", "cart-1")
+    cluster.deploy("shop", "shop-new", strategy="canary", steps=[33, 100])
+    cluster.report("rollout")
+    # When the canary is aborted: v1 is current again while the canary's pod goes away
+    cluster.end("shop", 2, "aborted")
+    # Then that pod is no drift yet
+    assert cluster.runtime("shop")["status"] == "in_sync"
+    assert cluster.drift_events("shop") == []
+    # When it still runs past the grace
+    past_the_grace()
+    cluster.report("rollout")
+    # Then it is drift, named with the canary's version
+    runtime = cluster.runtime("shop")
+    assert (runtime["status"], runtime["expected_version"]) == ("drifted", 1)
+    assert runtime["drift"]["old_releases"] == [{"version": 2, "artifact_digest": NEW}]
+    # When the canary's ReplicaSet is scaled down to zero
+    cluster.report("rollout", keep=without_replica_set(NEW_REPLICA_SET))
+    # Then the drift is resolved
+    assert cluster.drift_events("shop") == [
+        f"drift detected: shop in {cluster.env} runs old release v2 (expected v1 ({short(OLD)}))",
+        f"drift resolved: shop in {cluster.env} runs v1 ({short(OLD)})",
+    ]
