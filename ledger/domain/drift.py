@@ -33,20 +33,28 @@ class Expectation(Struct, frozen=True, kw_only=True):
 
 def expectation(env: Environment | None, grace: timedelta) -> Expectation:
     """What the environment's current release expects: its artifact, and during a rollout (or
-    for ``grace`` after it completed) the previous release's too."""
+    for ``grace`` after it completed, or after a canary was cut short) the previous release's
+    too, and the cut-short canary's."""
     current = env.current() if env else None
     if env is None or current is None:
         return Expectation()
     released = {r.artifact_digest: r.version for r in env.releases if r.artifact_digest}
     expected = _digests(current)
-    old = _digests(_previous(env, current)) - expected
+    previous = _previous(env, current)
+    old = _digests(previous) - expected
     if current.status == "rolling_out":
         return Expectation(version=current.version, digests=expected | old, released=released)
-    settled = current.completed_at or current.created_at
+    cut_short = _cut_short(env, previous)
+    settled = max(
+        [
+            current.completed_at or current.created_at,
+            *(r.ended_at or r.created_at for r in cut_short),
+        ]
+    )
     return Expectation(
         version=current.version,
         digests=expected,
-        settling=old,
+        settling=old | (_digests(*cut_short) - expected),
         settles_at=settled + grace,
         released=released,
     )
@@ -60,6 +68,13 @@ def _previous(env: Environment, current: Release) -> Release | None:
     """The release that ran before ``current``: the newest older one that succeeded."""
     earlier = env.releases[: current.version - 1]
     return next((r for r in reversed(earlier) if r.status in ("succeeded", "superseded")), None)
+
+
+def _cut_short(env: Environment, previous: Release | None) -> list[Release]:
+    """The releases since ``previous`` whose rollout was aborted or failed: their instances
+    are being taken down as the current release takes over again."""
+    since = previous.version if previous else 0
+    return [r for r in env.releases if r.version > since and r.status in ("aborted", "failed")]
 
 
 def assess(expected: Expectation, runtime: Runtime | None, now: datetime) -> DriftFacts:

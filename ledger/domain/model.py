@@ -44,6 +44,7 @@ class Release(ReleaseFacts, frozen=True, kw_only=True):
     created_at: datetime
     event_version: int  # the stream version of the event that created it
     completed_at: datetime | None = None  # when a rollout completed (None: succeeded at once)
+    ended_at: datetime | None = None  # when a rollout was aborted or marked failed
 
 
 def release_of(facts: ReleaseFacts, cause: ReleaseCause, event: LedgerEvent) -> Release:
@@ -270,8 +271,14 @@ def _(event: RolloutProgressed, state: Stream | None) -> Stream:
     if release is None:  # closed (a moment holds open releases only): nothing may change it
         return env
     completed = event.timestamp if event.status == "succeeded" else None
+    ended = event.timestamp if event.status in ("aborted", "failed") else None
     _change(
-        env, release, status=event.status, rollout_percent=event.percent, completed_at=completed
+        env,
+        release,
+        status=event.status,
+        rollout_percent=event.percent,
+        completed_at=completed,
+        ended_at=ended,
     )
     if event.status == "succeeded":
         _supersede_older(env, event.version)

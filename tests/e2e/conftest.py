@@ -260,13 +260,12 @@ def running(env: dict[str, str], workdir: Path) -> Iterator[LedgerServer]:
         print(f"--- ledger serve log (exit code {code}) ---\n{server.tail()}")
 
 
-@pytest.fixture(scope="module")
-def shared_server(
-    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def running_on(
+    backend: str, request: pytest.FixtureRequest, workdir: Path, **settings: str
 ) -> Iterator[LedgerServer]:
-    """One server for the whole module, on a fresh store of the backend."""
-    workdir = tmp_path_factory.mktemp(f"ledger-{backend}")
-    env = server_environ(workdir / "data")
+    """A server on a fresh store of the backend, with these LEDGER_* ``settings`` besides."""
+    env = server_environ(workdir / "data") | settings
     if backend == "postgres":
         admin_url: str = request.getfixturevalue("postgres_admin_url")
         with (
@@ -277,6 +276,15 @@ def shared_server(
     else:
         with running(env, workdir) as server:
             yield server
+
+
+@pytest.fixture(scope="module")
+def shared_server(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LedgerServer]:
+    """One server for the whole module, on a fresh store of the backend."""
+    with running_on(backend, request, tmp_path_factory.mktemp(f"ledger-{backend}")) as server:
+        yield server
 
 
 @pytest.fixture

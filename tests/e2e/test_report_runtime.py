@@ -25,7 +25,8 @@ def running_digests(api: Any, app: str, env: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def apps(api: Any) -> str:
-    """shop and cart exist, with the builds whose digests the pods run."""
+    """shop, cart and billing exist, with the builds whose digests the pods run, each released
+    in prod (an environment with no release has no state to show the runtime in)."""
     for app, digests in (("shop", (OLD, NEW)), ("cart", (CART,)), ("billing", (VM,))):
         api.write("POST", "/v1/apps", {"name": app})
         for n, digest in enumerate(digests):
@@ -35,6 +36,7 @@ def apps(api: Any) -> str:
                 "artifact": {"digest": digest},
             }
             api.write("POST", f"/v1/apps/{app}/builds", build | {"status": "succeeded"})
+        api.write("POST", f"/v1/apps/{app}/envs/prod/deploys", {"build_id": f"{app}-0"})
     url: str = api.url
     return url
 

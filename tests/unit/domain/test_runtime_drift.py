@@ -221,3 +221,26 @@ def test_an_unchanged_report_after_the_grace_detects_the_old_instances(given, re
     reports.later(GRACE.total_seconds() + 1)
     assert kinds(reports.send(digest_of("b2"), digest_of("b1"), pods="c")) == ["DriftDetected"]
     assert reports.send(digest_of("b2"), digest_of("b1"), pods="d") == []  # told once
+
+
+def test_an_aborted_canarys_instances_may_run_for_the_grace_after_the_abort(given, when, reports):
+    given.releases("b1").build("b2").deploy("b2", strategy="canary")
+    reports.send(digest_of("b1"), digest_of("b2"))
+    reports.later(GRACE.total_seconds() * 10)
+    when.rollout(2, status="aborted")
+    assert reports.after_release_change() == []  # the canary's instances are being taken down
+    assert reports.status() == "in_sync"
+    reports.later(GRACE.total_seconds() + 1)
+    events = reports.after_release_change()
+    assert kinds(events) == ["DriftDetected"]
+    assert events[0].drift.old_releases[0].version == 2  # type: ignore[attr-defined]
+
+
+def test_a_rollback_during_a_canary_gives_its_instances_the_grace(given, when, reports) -> None:
+    given.releases("b1").build("b2").deploy("b2", strategy="canary")
+    reports.send(digest_of("b1"), digest_of("b2"))
+    reports.later(GRACE.total_seconds() * 10)
+    when.rollback(to=1)
+    assert reports.after_release_change() == []
+    reports.later(GRACE.total_seconds() + 1)
+    assert kinds(reports.after_release_change()) == ["DriftDetected"]
