@@ -28,34 +28,12 @@ from ledger.domain.events import (
     RuntimeObserved,
     Snapshot,
 )
+from ledger.domain.releases import GOOD as GOOD
+from ledger.domain.releases import LIVE as LIVE
+from ledger.domain.releases import Release as Release
+from ledger.domain.releases import release_of as release_of
 from ledger.domain.runtime import Runtime, observe
 from ledger.domain.stream import Stream as Stream
-
-GOOD = ("succeeded", "superseded")
-LIVE = ("rolling_out", "succeeded")
-
-
-class Release(ReleaseFacts, frozen=True, kw_only=True):
-    """A release of an environment as it stands now: the facts it was created with (its
-    status and rollout percent as they are now), by what and by whom."""
-
-    cause: ReleaseCause
-    actor: str
-    created_at: datetime
-    event_version: int  # the stream version of the event that created it
-    completed_at: datetime | None = None  # when a rollout completed (None: succeeded at once)
-    ended_at: datetime | None = None  # when a rollout was aborted or marked failed
-
-
-def release_of(facts: ReleaseFacts, cause: ReleaseCause, event: LedgerEvent) -> Release:
-    """The release an event creates with these facts."""
-    return Release(
-        **msgspec.structs.asdict(facts),
-        cause=cause,
-        actor=event.actor,
-        created_at=event.timestamp,
-        event_version=event.originator_version,
-    )
 
 
 class Flag(Struct, kw_only=True):

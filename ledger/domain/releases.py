@@ -1,0 +1,35 @@
+"""A release of an environment as it stands now, built from the facts it was created with."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from ledger.domain.events import LedgerEvent, ReleaseCause, ReleaseFacts
+
+GOOD = ("succeeded", "superseded")
+LIVE = ("rolling_out", "succeeded")
+
+
+class Release(ReleaseFacts, frozen=True, kw_only=True):
+    """A release of an environment as it stands now: the facts it was created with (its
+    status and rollout percent as they are now), by what and by whom."""
+
+    cause: ReleaseCause
+    actor: str
+    created_at: datetime
+    event_version: int  # the stream version of the event that created it
+    completed_at: datetime | None = None  # when a rollout completed (None: succeeded at once)
+    ended_at: datetime | None = None  # when a rollout was aborted or marked failed
+
+
+def release_of(facts: ReleaseFacts, cause: ReleaseCause, event: LedgerEvent) -> Release:
+    """The release an event creates with these facts."""
+    return Release(
+        **msgspec.structs.asdict(facts),
+        cause=cause,
+        actor=event.actor,
+        created_at=event.timestamp,
+        event_version=event.originator_version,
+    )
