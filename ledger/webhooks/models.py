@@ -54,14 +54,13 @@ class NewWebhook(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     filter: WebhookFilter = msgspec.field(default_factory=WebhookFilter)
 
 
-class WebhookView(Struct, kw_only=True):
-    """A webhook as listed: never its secret, and its URL shortened (it may hold a token)."""
+class WebhookFields(Struct, kw_only=True):
+    """What a webhook holds in every form: stored, listed and created."""
 
     id: str
     url: str
     format: Format
     filter: WebhookFilter
-    state: State
     position: int
     created_at: datetime
     created_by: str
@@ -69,6 +68,12 @@ class WebhookView(Struct, kw_only=True):
     failing_since: datetime | None = None
     paused_at: datetime | None = None
     last_error: str | None = None
+
+
+class WebhookView(WebhookFields, kw_only=True):
+    """A webhook as listed: never its secret, and its URL shortened (it may hold a token)."""
+
+    state: State
 
 
 class WebhookCreated(WebhookView, kw_only=True):

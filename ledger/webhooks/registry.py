@@ -8,10 +8,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-from msgspec import Struct
 
 from ledger.sql.database import Database, Row, create_schema
-from ledger.webhooks.models import Format, NewWebhook, WebhookCreated, WebhookFilter, WebhookView
+from ledger.webhooks.models import (
+    NewWebhook,
+    WebhookCreated,
+    WebhookFields,
+    WebhookFilter,
+    WebhookView,
+)
 from projections import failures
 from projections.rows import instant, timestamp
 
@@ -57,21 +62,10 @@ def shown_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/…{url[-4:]}"
 
 
-class Webhook(Struct, kw_only=True):
+class Webhook(WebhookFields, kw_only=True):
     """A stored webhook, secret included (never sent back but once, when created)."""
 
-    id: str
-    url: str
-    format: Format
     secret: str
-    filter: WebhookFilter
-    position: int
-    created_at: datetime
-    created_by: str
-    delivered_at: datetime | None = None
-    failing_since: datetime | None = None
-    paused_at: datetime | None = None
-    last_error: str | None = None
 
     @property
     def paused(self) -> bool:
