@@ -96,7 +96,7 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
     sqlite_ledger: Ledger, tmp_path: Path
 ) -> None:
     token = sqlite_ledger.token("fuzzer", "system", "admin")
-    server = sqlite_ledger.serve(LEDGER_READ_WAIT_SECONDS="0.2")
+    server = sqlite_ledger.serve()  # reads wait for the views as they do by default
     seed(server, token)
     events = tmp_path / "schemathesis.ndjson"
     command = [
