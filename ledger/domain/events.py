@@ -254,6 +254,16 @@ class IdempotencyRecorded(LedgerEvent, frozen=True, kw_only=True):
     refs: tuple[EventRef, ...]
 
 
+class ArtifactIndexed(LedgerEvent, frozen=True, kw_only=True):
+    """A build recorded under an id of its own produced the digest (what runs is checked by it)."""
+
+    kind: ClassVar[str | None] = None
+    cloudevent_type: ClassVar[str | None] = None
+
+    digest: str
+    build_id: str
+
+
 class Snapshot(Struct, frozen=True, kw_only=True):
     """An aggregate's state at a version, so long streams load fast."""
 
@@ -273,6 +283,7 @@ EVENTS: tuple[type[LedgerEvent], ...] = (
     MigrationApplied,
     CommandDenied,
     IdempotencyRecorded,
+    ArtifactIndexed,
     RuntimeObserved,
     DriftDetected,
     DriftResolved,

@@ -9,9 +9,11 @@ from typing import Any
 import msgspec
 from msgspec import Struct, field
 
+from ledger.domain.artifacts import ArtifactIndex, indexed
 from ledger.domain.chain import GENESIS, event_hash
 from ledger.domain.events import (
     AppCreated,
+    ArtifactIndexed,
     BuildRecorded,
     CommandDenied,
     ConfigChanged,
@@ -115,7 +117,8 @@ def evolve(state: Stream | None, event: LedgerEvent | Snapshot) -> Stream:
     """Apply one event to a stream's state (creating the state on the first event)."""
     if isinstance(event, Snapshot):
         return msgspec.json.decode(
-            event.state, type=App | Build | Idempotency | Denials | Environment | Runtime
+            event.state,
+            type=App | Build | Idempotency | Denials | Environment | Runtime | ArtifactIndex,
         )
     new = apply(state, event)
     new.last_hash = event_hash(event)
@@ -168,6 +171,11 @@ def _(event: BuildRecorded, state: Stream | None) -> Stream:
 @_apply.register
 def _(event: IdempotencyRecorded, state: Stream | None) -> Stream:
     return Idempotency(**_base(event), recorded=event)  # type: ignore[arg-type]
+
+
+@_apply.register
+def _(event: ArtifactIndexed, state: Stream | None) -> Stream:
+    return indexed(event)
 
 
 @_apply.register

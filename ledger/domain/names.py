@@ -38,6 +38,10 @@ def build_id(app: str, build: str) -> UUID:
     return uuid5(_NAMESPACE, f"build/{app}/{build}")
 
 
+def artifact_id(app: str, digest: str) -> UUID:
+    return uuid5(_NAMESPACE, f"artifact/{app}/{digest}")
+
+
 def denials_id(app: str, env: str | None) -> UUID:
     return uuid5(_NAMESPACE, f"denied/{app}/{env or '_'}")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from ledger.domain import commands as c
 from ledger.domain import decisions, policy
+from ledger.domain.artifacts import ArtifactIndex
 from ledger.domain.drift import Expectation, expectation
 from ledger.domain.errors import NotFound
 from ledger.domain.events import (
@@ -22,6 +23,7 @@ from ledger.domain.events import (
 from ledger.domain.model import App, Build, Environment, Idempotency
 from ledger.domain.names import (
     app_id,
+    artifact_id,
     build_id,
     denials_id,
     environment_id,
@@ -74,6 +76,11 @@ def _require_app(session: Session, app: str) -> App:
 def _build(session: Session, app: str, bid: str) -> Build | None:
     state = session.get(build_id(app, bid))
     return state if isinstance(state, Build) else None
+
+
+def _artifact(session: Session, app: str, digest: str) -> ArtifactIndex | None:
+    state = session.get(artifact_id(app, digest))
+    return state if isinstance(state, ArtifactIndex) else None
 
 
 def _create_app(session: Session, cmd: c.CreateApp, ctx: c.Context, now: datetime) -> Decided:
@@ -154,6 +161,11 @@ def _record_build(session: Session, cmd: c.RecordBuild, ctx: c.Context, now: dat
     event = decisions.record_build(existing, cmd, ctx, now)
     recorded = event or (existing.recorded if existing else None)
     assert isinstance(recorded, BuildRecorded)
+    # also when the build was recorded before the index existed; saved before the build's
+    # event, so the answer's position is the build's
+    index = _artifact(session, cmd.app, recorded.artifact.digest)
+    indexed = decisions.index_artifact(index, recorded, ctx, now)
+    events: list[LedgerEvent] = [indexed] if indexed else []
     view = BuildView(
         build_id=recorded.build_id,
         commit=recorded.commit,
@@ -164,12 +176,13 @@ def _record_build(session: Session, cmd: c.RecordBuild, ctx: c.Context, now: dat
     if event is None:
         ref = EventRef(recorded.originator_id, recorded.originator_version)
         return Decided(
-            events=[],
+            events=events,
             result=WriteResult(position=0, event_id=recorded.event_id, build=view, replayed=True),
             replay_of=ref,
         )
     return Decided(
-        events=[event], result=WriteResult(position=0, event_id=event.event_id, build=view)
+        events=[*events, event],
+        result=WriteResult(position=0, event_id=event.event_id, build=view),
     )
 
 
@@ -227,9 +240,12 @@ def _denied_unrecorded(
 
 
 def _recorded(session: Session, app: str, env: Environment | None, digest: str) -> bool:
-    """Whether a build of the app produced the digest: one released in this environment, or
-    the build recorded under the id the digest gives (a build recorded without an id)."""
+    """Whether a build of the app produced the digest: one released in this environment, one
+    recorded under an id of its own (the index of artifacts), or the build recorded under the id
+    the digest gives (a build recorded without an id)."""
     if env is not None and any(r.artifact_digest == digest for r in env.releases):
+        return True
+    if _artifact(session, app, digest) is not None:
         return True
     build = _build(session, app, decisions.default_build_id(digest))
     return build is not None and build.recorded.artifact.digest == digest

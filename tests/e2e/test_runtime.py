@@ -306,3 +306,21 @@ def test_a_recorded_build_never_released_there_is_drift_but_not_unrecorded(
     cluster.report(digest("b9"))
     drift = cluster.runtime()["drift"]
     assert (drift["unrecorded_artifacts"], drift["other_artifacts"]) == ([], [digest("b9")])
+
+
+def test_a_build_recorded_under_its_own_id_is_drift_but_not_unrecorded(
+    cluster: Cluster, api: Api
+) -> None:
+    cluster.deploy("b1")
+    cluster.build("b42")  # recorded by CI, never released in prod
+    since = api.last_position
+    cluster.build("b42")  # the same build again
+    api.assert_nothing_appended(since)
+    cluster.report(digest("b42"), UNRECORDED)
+    drift = cluster.runtime()["drift"]
+    assert (drift["unrecorded_artifacts"], drift["other_artifacts"]) == (
+        [UNRECORDED],
+        [digest("b42")],
+    )
+    report = api.read("/v1/verify")
+    assert report["ok"] is True, report

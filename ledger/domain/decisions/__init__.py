@@ -3,7 +3,12 @@ or raises a DomainError. Pure: the caller loads the state and saves the event. O
 aggregate (stream): apps, builds, environments (and their releases)."""
 
 from ledger.domain.decisions.apps import create_app
-from ledger.domain.decisions.builds import build_id_of, default_build_id, record_build
+from ledger.domain.decisions.builds import (
+    build_id_of,
+    default_build_id,
+    index_artifact,
+    record_build,
+)
 from ledger.domain.decisions.environments import (
     apply_migration,
     change_config,
@@ -30,6 +35,7 @@ __all__ = [
     "deny",
     "deny_unrecorded",
     "deploy",
+    "index_artifact",
     "line_after",
     "new_event",
     "progress_rollout",

@@ -1,4 +1,5 @@
-"""Decisions on a Build stream: a build is recorded once, and again only with the same facts."""
+"""Decisions on a Build stream: a build is recorded once, and again only with the same facts;
+and on the index of artifacts its digest joins."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from ledger.domain import commands as c
+from ledger.domain.artifacts import ArtifactIndex
 from ledger.domain.decisions.streams import new_event
 from ledger.domain.errors import Conflict
-from ledger.domain.events import BuildRecorded
+from ledger.domain.events import ArtifactIndexed, BuildRecorded
 from ledger.domain.model import Build
-from ledger.domain.names import BUILD_ID_PATTERN, build_id, check_name
+from ledger.domain.names import BUILD_ID_PATTERN, artifact_id, build_id, check_name
 
 
 def build_id_of(cmd: c.RecordBuild) -> str:
@@ -45,3 +47,16 @@ def record_build(
             raise Conflict(f"build {bid!r} was recorded before with other facts", field="build_id")
         return None
     return new_event(BuildRecorded, None, build_id(cmd.app, bid), ctx, now, app=cmd.app, **fields)
+
+
+def index_artifact(
+    index: ArtifactIndex | None, recorded: BuildRecorded, ctx: c.Context, now: datetime
+) -> ArtifactIndexed | None:
+    """The build's digest indexed for its app, once: None when it is indexed already, or when
+    the build's id is the one its digest gives (that build is found by its digest alone)."""
+    digest = recorded.artifact.digest
+    if index is not None or recorded.build_id == default_build_id(digest):
+        return None
+    stream = artifact_id(recorded.app, digest)
+    fields = {"digest": digest, "build_id": recorded.build_id}
+    return new_event(ArtifactIndexed, None, stream, ctx, now, app=recorded.app, **fields)

@@ -104,11 +104,13 @@ class Ledger:
     async def create_app(self, name: str = "shop") -> int:
         return await self.write("POST", "/v1/apps", {"name": name})
 
-    async def seed(self) -> None:
-        """App shop with build b1 running in staging."""
-        await self.create_app()
-        await self.write("POST", f"{SHOP}/builds", build("b1"))
-        await self.write("POST", f"{SHOP}/envs/staging/deploys", {"build_id": "b1"})
+    async def seed(self) -> list[int]:
+        """App shop with build b1 running in staging; the positions of these three changes."""
+        return [
+            await self.create_app(),
+            await self.write("POST", f"{SHOP}/builds", build("b1")),
+            await self.write("POST", f"{SHOP}/envs/staging/deploys", {"build_id": "b1"}),
+        ]
 
     async def feed(self, query: str = "", **headers: str) -> Sse:
         response = await self.session.get(f"{self.url}/v1/feed{query}", headers=headers)

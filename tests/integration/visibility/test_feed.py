@@ -26,9 +26,9 @@ async def test_a_client_that_reconnects_gets_exactly_what_it_missed(ledger) -> N
 
 
 async def test_last_event_id_wins_over_after(ledger) -> None:
-    await ledger.seed()
-    feed = await ledger.feed("?after=0", **{"Last-Event-ID": "2"})
-    assert [i["position"] for i in await feed.changes(1)] == [3]
+    _, built, deployed = await ledger.seed()
+    feed = await ledger.feed("?after=0", **{"Last-Event-ID": str(built)})
+    assert [i["position"] for i in await feed.changes(1)] == [deployed]
     feed.close()
 
 
@@ -43,10 +43,11 @@ async def test_a_new_client_starts_from_now(ledger) -> None:
 
 
 async def test_changes_are_history_items_with_their_summary(ledger) -> None:
-    await ledger.seed()
-    feed = await ledger.feed("?after=2")
+    _, built, deployed = await ledger.seed()
+    feed = await ledger.feed(f"?after={built}")
     deploy = (await feed.changes(1))[0]
-    history = (await ledger.request("GET", "/v1/history?after=2&min_position=3"))[1]["items"]
+    query = f"?after={built}&min_position={deployed}"
+    history = (await ledger.request("GET", f"/v1/history{query}"))[1]["items"]
     assert deploy == history[0]
     assert deploy["summary"].startswith("ci-bot deployed shop v1 (")
     feed.close()
@@ -79,9 +80,9 @@ async def test_an_idle_stream_gets_keep_alive_comments(ledger) -> None:
 
 
 async def test_a_slow_subscriber_is_caught_up_from_the_view(ledger) -> None:
-    await ledger.seed()
+    deployed = (await ledger.seed())[-1]
     ledger.server.app[FEED].capacity = 2  # a burst overflows the live queue at once
-    feed = await ledger.feed("?after=3")
+    feed = await ledger.feed(f"?after={deployed}")
     burst = [await ledger.flag(f"f{n}", n % 2 == 0) for n in range(40)]
     got = await feed.changes(40)
     assert [i["position"] for i in got] == burst
