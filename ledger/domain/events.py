@@ -3,8 +3,7 @@
 Schema evolution follows msgspec's rules: a new field gets a default, an existing field never
 changes type. Fields equal to their default are left out of the stored JSON (omit_defaults), so
 adding such a field later leaves every stored event's bytes, and so its hash, unchanged. A change
-that cannot follow them bumps ``class_version`` and adds an upcaster.
-"""
+that cannot follow them bumps ``class_version`` and adds an upcaster."""
 
 from __future__ import annotations
 
