@@ -127,7 +127,8 @@ class Promote(
     description: Text | None = None
 
 
-RuntimeDigest = Annotated[str, Meta(pattern=r"^sha256:[0-9a-f]{64}$")]
+RUNTIME_DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
+RuntimeDigest = Annotated[str, Meta(pattern=RUNTIME_DIGEST_PATTERN)]
 """An artifact digest a reporter sees: ``sha256:`` and 64 lowercase hex digits."""
 InstanceId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,252}$")]
 

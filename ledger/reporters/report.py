@@ -8,8 +8,9 @@ from typing import Any
 
 import msgspec
 
+from ledger.domain.commands import RUNTIME_DIGEST_PATTERN
+
 RUNTIME_REPORTS = "/v1/runtime/reports"
-DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
 
 
 class Instance(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -54,4 +55,4 @@ def now() -> str:
 
 def is_digest(value: str) -> bool:
     """Whether ``value`` is an artifact digest the ledger takes: ``sha256:`` and 64 hex."""
-    return re.fullmatch(DIGEST_PATTERN, value) is not None
+    return re.fullmatch(RUNTIME_DIGEST_PATTERN, value) is not None
