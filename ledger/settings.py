@@ -10,6 +10,7 @@ from typing import Literal
 from msgspec import Struct
 
 from ledger.domain.policy import Rules
+from ledger.domain.windows import parse_duration
 
 EVENTS_FILE = "ledger.sqlite"
 """The embedded ledger's SQLite file name, in LEDGER_DATA_DIR."""
@@ -47,6 +48,7 @@ class Settings(Struct, frozen=True, kw_only=True):
     drift_grace_seconds: float = 300.0  # old instances may run this long after a release
     runtime_stale_seconds: float = 600.0  # a reporter silent this long: runtime unknown
     unrecorded_is_denied: bool = False  # an unrecorded artifact in a protected env: denied
+    request_ttl_seconds: float = 86400.0  # a change request expires this long after it is made
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +86,7 @@ class Settings(Struct, frozen=True, kw_only=True):
             "drift_grace_seconds": _float(env.get("LEDGER_DRIFT_GRACE_SECONDS")),
             "runtime_stale_seconds": _float(env.get("LEDGER_RUNTIME_STALE_SECONDS")),
             "unrecorded_is_denied": _flag(env.get("LEDGER_UNRECORDED_IS_DENIED")),
+            "request_ttl_seconds": _seconds(env.get("LEDGER_REQUEST_TTL"), "LEDGER_REQUEST_TTL"),
         }
         if given["role"] not in (None, "all", "api", "worker"):
             raise ValueError(f"LEDGER_ROLE must be all, api or worker, not {given['role']!r}")
@@ -100,6 +103,7 @@ class Settings(Struct, frozen=True, kw_only=True):
             promotion_path=dict(zip(path[1:], path, strict=False)),
             drift_grace_seconds=self.drift_grace_seconds,
             unrecorded_is_denied=self.unrecorded_is_denied,
+            request_ttl_seconds=self.request_ttl_seconds,
         )
 
     def writes_per_minute(self, kind: str) -> int:
@@ -130,6 +134,20 @@ def _names(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
     return tuple(n.strip() for n in value.split(",") if n.strip())
+
+
+def _seconds(value: str | None, name: str) -> float | None:
+    """A duration: seconds (``3600``), or with units (``24h``, ``1d12h``, ``90m``)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value) if value.replace(".", "", 1).isdigit() else None
+        seconds = seconds if seconds is not None else parse_duration(value).total_seconds()
+    except ValueError:
+        raise ValueError(f"{name} must be seconds or a duration like 24h, not {value!r}") from None
+    if seconds <= 0:
+        raise ValueError(f"{name} must be more than 0, not {value!r}")
+    return seconds
 
 
 def _int(value: str | None) -> int | None:

@@ -25,6 +25,7 @@ from ledger.domain.events import (
 )
 from ledger.domain.model import Environment
 from ledger.domain.secrets import Fingerprints, is_secret
+from projections.gate_summaries import GATE_SUMMARIES, gate_notes
 
 SHORT_COMMIT = 7
 MAX_LISTED_KEYS = 10
@@ -88,6 +89,7 @@ def release_created(event: ReleaseCreated, before: Before, context: Context) -> 
         if event.forced:
             forced = f", forced past irreversible {', '.join(event.crossed_migrations)}"
         reason = f": {event.reason}" if event.reason else ""
+        reason += "".join(f" — {note}" for note in gate_notes(event.gates))
         return (
             f"{event.actor} rolled back {event.app} {event.env} to v{r.rollback_of} "
             f"(as v{r.version}{forced}){reason}"
@@ -96,6 +98,7 @@ def release_created(event: ReleaseCreated, before: Before, context: Context) -> 
     notes = [f"canary {r.rollout_percent}%"] if r.strategy == "canary" else []
     if context.unseen_in:
         notes.append(f"not seen in {context.unseen_in} first")
+    notes += gate_notes(event.gates)
     tail = (f" — {', '.join(notes)}" if notes else "") + after_rollback(before)
     if event.cause == "promote":
         return f"{event.actor} promoted {release} from {r.promoted_from} to {event.env}{tail}"
@@ -141,7 +144,8 @@ def config_changed(event: ConfigChanged, before: Before, context: Context) -> st
     if len(changes) > MAX_LISTED_KEYS:
         listed += f", … ({len(changes) - MAX_LISTED_KEYS} more)"
     where = f"{event.app} {event.env} (v{event.release.version})"
-    return f"{count} changed in {where}: {listed}{after_rollback(before)}"
+    notes = "".join(f" — {note}" for note in gate_notes(event.gates))
+    return f"{count} changed in {where}: {listed}{after_rollback(before)}{notes}"
 
 
 def digest(value: str) -> str:
@@ -201,6 +205,7 @@ SUMMARIES: dict[type[LedgerEvent], Summary] = {
     RuntimeObserved: runtime_observed,
     DriftDetected: drift_detected,
     DriftResolved: drift_resolved,
+    **GATE_SUMMARIES,
 }
 """The one line of each event type that history shows (its ``kind`` is not None)."""
 

@@ -15,6 +15,7 @@ from ledger.domain.names import (
     MAX_POSITION,
     NAME_PATTERN,
 )
+from ledger.domain.policy_document import EvidenceStatus, EvidenceType, PolicyDocument
 from ledger.domain.text import Storable
 
 Name = Annotated[str, Meta(pattern=NAME_PATTERN)]
@@ -72,6 +73,7 @@ class ChangeConfig(
     set: Annotated[dict[ConfigKey, ConfigValue], Meta(max_length=1000)] = {}
     unset: Annotated[list[ConfigKey], Meta(max_length=1000)] = []
     secret: Annotated[list[ConfigKey], Meta(max_length=1000)] = []
+    force: bool = False  # an admin's override of a freeze window, with a reason
 
 
 class SetFlag(
@@ -89,6 +91,7 @@ class Deploy(
     description: Text | None = None
     strategy: Strategy = "all"
     steps: Annotated[list[Step], Meta(max_length=20)] | None = None
+    force: bool = False  # an admin's override of a freeze window, with a reason
 
 
 class ProgressRollout(
@@ -125,6 +128,7 @@ class Promote(
 ):
     from_env: Name
     description: Text | None = None
+    force: bool = False  # an admin's override of a freeze window, with a reason
 
 
 RUNTIME_DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
@@ -157,6 +161,58 @@ class ReportRuntime(
     instances: Annotated[list[InstanceReport], Meta(max_length=MAX_APP_INSTANCES)] = []
 
 
+PolicyApp = Annotated[str, Meta(pattern=r"^(\*|[a-z0-9][a-z0-9-]{0,62})$")]
+"""An app, or ``*``: the policy every app inherits."""
+RequestId = Annotated[
+    str, Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+Reason = Annotated[Storable, Meta(min_length=1, max_length=4096)]
+
+
+class SetPolicy(
+    EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="set_policy"
+):
+    """Set one level's policy for an environment (admin); the reason is required."""
+
+    app: PolicyApp
+    reason: Reason
+    policy: PolicyDocument
+
+
+class RecordEvidence(
+    Command, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="record_evidence"
+):
+    """Attest something about a build: tests passed, a scan failed, an SBOM, a review."""
+
+    build_id: BuildId
+    type: EvidenceType
+    status: EvidenceStatus
+    url: Annotated[Storable, Meta(max_length=2048)] | None = None
+    digest: Annotated[Storable, Meta(max_length=300)] | None = None
+    summary: Annotated[Storable, Meta(max_length=1024)] | None = None
+
+
+class ApproveRequest(
+    EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="approve_request"
+):
+    request_id: RequestId
+
+
+class RejectRequest(
+    EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="reject_request"
+):
+    request_id: RequestId
+    reason: Reason
+
+
+class ExpireRequest(
+    EnvironmentCommand, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="expire_request"
+):
+    """Record that a pending request outlived its expiry (the ledger's own sweep)."""
+
+    request_id: RequestId
+
+
 EnvCommand = (
     ChangeConfig
     | SetFlag
@@ -166,8 +222,12 @@ EnvCommand = (
     | Rollback
     | Promote
     | ReportRuntime
+    | SetPolicy
+    | ApproveRequest
+    | RejectRequest
+    | ExpireRequest
 )
-AnyCommand = CreateApp | RecordBuild | EnvCommand
+AnyCommand = CreateApp | RecordBuild | RecordEvidence | EnvCommand
 """Every command: a union tagged by ``op``, so one decode picks the command a batch item names."""
 
 OPS: dict[str, type[AnyCommand]] = {cls.__struct_config__.tag: cls for cls in get_args(AnyCommand)}

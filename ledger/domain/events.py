@@ -91,6 +91,17 @@ class BuildRecorded(LedgerEvent, frozen=True, kw_only=True):
     finished_at: datetime | None = None
 
 
+class GateFacts(Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """How a release passed the gates: the request its approvers let through, the freeze
+    windows an admin overrode, and the policy in force."""
+
+    policy: str | None = None
+    request_id: str | None = None
+    requested_at: datetime | None = None
+    approved_by: tuple[str, ...] = ()
+    overrode: tuple[str, ...] = ()
+
+
 class ReleaseFacts(Struct, frozen=True, kw_only=True):
     """A release as created: what it pins and how it rolls out."""
 
@@ -118,6 +129,7 @@ class ConfigChanged(LedgerEvent, frozen=True, kw_only=True):
     unset: tuple[str, ...] = ()
     secret_keys: tuple[str, ...] = ()
     release: ReleaseFacts
+    gates: GateFacts | None = None
 
 
 class ReleaseCreated(LedgerEvent, frozen=True, kw_only=True):
@@ -134,6 +146,7 @@ class ReleaseCreated(LedgerEvent, frozen=True, kw_only=True):
     restored_secret_keys: tuple[str, ...] | None = None
     forced: bool = False
     crossed_migrations: tuple[str, ...] = ()
+    gates: GateFacts | None = None
 
     def history_kind(self) -> str | None:
         """deploy, promote or rollback: what made the release."""
@@ -176,6 +189,8 @@ class CommandDenied(LedgerEvent, frozen=True, kw_only=True):
 
     command: str
     detail: str
+    gate: str | None = None  # scope, protection, promotion, freeze, evidence, approval
+    policy: str | None = None  # the policy version that refused it
 
 
 class ObservedInstance(Struct, frozen=True, kw_only=True):

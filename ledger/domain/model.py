@@ -30,10 +30,23 @@ from ledger.domain.events import (
     RuntimeObserved,
     Snapshot,
 )
+from ledger.domain.gate_events import (
+    ChangeApproved,
+    ChangeExpired,
+    ChangeFailed,
+    ChangeRejected,
+    ChangeReleased,
+    ChangeRequested,
+    EvidenceRecorded,
+    PolicyChanged,
+    RequestStep,
+)
+from ledger.domain.policy_levels import PolicyLevel, policy_level
 from ledger.domain.releases import GOOD as GOOD
 from ledger.domain.releases import LIVE as LIVE
 from ledger.domain.releases import Release as Release
 from ledger.domain.releases import release_of as release_of
+from ledger.domain.requests import ChangeRequest, requested, stepped
 from ledger.domain.runtime import Runtime, observe
 from ledger.domain.stream import Stream as Stream
 
@@ -54,8 +67,25 @@ class App(Stream, kw_only=True):
     description: str | None
 
 
+class Attestation(Struct, frozen=True, kw_only=True):
+    """Evidence on a build, as recorded."""
+
+    type: str
+    status: str
+    url: str | None = None
+    digest: str | None = None
+    summary: str | None = None
+    actor: str
+    recorded_at: datetime
+
+
 class Build(Stream, kw_only=True):
     recorded: BuildRecorded
+    evidence: list[Attestation] = field(default_factory=list)
+
+    def latest_evidence(self) -> dict[str, Attestation]:
+        """The newest attestation of each type: what a gate looks at."""
+        return {a.type: a for a in self.evidence}
 
 
 class Idempotency(Stream, kw_only=True):
@@ -118,7 +148,15 @@ def evolve(state: Stream | None, event: LedgerEvent | Snapshot) -> Stream:
     if isinstance(event, Snapshot):
         return msgspec.json.decode(
             event.state,
-            type=App | Build | Idempotency | Denials | Environment | Runtime | ArtifactIndex,
+            type=App
+            | Build
+            | Idempotency
+            | Denials
+            | Environment
+            | Runtime
+            | ArtifactIndex
+            | PolicyLevel
+            | ChangeRequest,
         )
     new = apply(state, event)
     new.last_hash = event_hash(event)
@@ -166,6 +204,42 @@ def _(event: AppCreated, state: Stream | None) -> Stream:
 @_apply.register
 def _(event: BuildRecorded, state: Stream | None) -> Stream:
     return Build(**_base(event), recorded=event)  # type: ignore[arg-type]
+
+
+@_apply.register
+def _(event: EvidenceRecorded, state: Stream | None) -> Stream:
+    assert isinstance(state, Build)
+    attestation = Attestation(
+        type=event.type,
+        status=event.status,
+        url=event.url,
+        digest=event.digest,
+        summary=event.summary,
+        actor=event.actor,
+        recorded_at=event.timestamp,
+    )
+    state.evidence.append(attestation)
+    return state
+
+
+@_apply.register
+def _(event: PolicyChanged, state: Stream | None) -> Stream:
+    return policy_level(state, event)
+
+
+@_apply.register
+def _(event: ChangeRequested, state: Stream | None) -> Stream:
+    return requested(event)
+
+
+@_apply.register(ChangeApproved)
+@_apply.register(ChangeRejected)
+@_apply.register(ChangeExpired)
+@_apply.register(ChangeReleased)
+@_apply.register(ChangeFailed)
+def _(event: RequestStep, state: Stream | None) -> Stream:
+    assert isinstance(state, ChangeRequest)
+    return stepped(state, event)
 
 
 @_apply.register

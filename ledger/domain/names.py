@@ -57,3 +57,8 @@ MAX_VERSION = 2**31 - 1
 def is_count(text: str, limit: int = MAX_POSITION) -> bool:
     """ASCII digits only (``"²".isdigit()`` is true), and small enough for a BIGINT column."""
     return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= limit
+
+
+def policy_id(app: str, env: str) -> UUID:
+    """One level's policy for an environment (``app`` is ``*`` for every app)."""
+    return uuid5(_NAMESPACE, f"policy/{app}/{env}")

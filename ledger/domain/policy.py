@@ -1,12 +1,13 @@
-"""Who may do what, where: scopes per command, protected environments, promotion paths."""
+"""Who may do what: the scopes each command needs, and the provenance a protected environment
+asks of a build (the gates that use it: ``ledger.domain.gates``)."""
 
 from __future__ import annotations
 
 from msgspec import Struct
 
 from ledger.domain import commands as c
-from ledger.domain.errors import DomainError
-from ledger.domain.model import GOOD, Build, Environment
+from ledger.domain.errors import Forbidden as Forbidden
+from ledger.domain.model import Build
 
 SCOPES = (
     "read",
@@ -18,6 +19,7 @@ SCOPES = (
     "migration:write",
     "secrets:read",
     "runtime:write",
+    "approve",
     "admin",
 )
 
@@ -32,22 +34,23 @@ REQUIRED_SCOPE: dict[type[c.Command], str] = {
     c.ApplyMigration: "migration:write",
     c.Rollback: "rollback",
     c.ReportRuntime: "runtime:write",
+    c.SetPolicy: "admin",
+    c.RecordEvidence: "build:write",
+    c.ApproveRequest: "approve",
+    c.RejectRequest: "approve",
+    c.ExpireRequest: "admin",
 }
 
 
-class Forbidden(DomainError):
-    """The principal may not do this here; the refusal itself is recorded."""
-
-    title = "Forbidden"
-
-
 class Rules(Struct, frozen=True, kw_only=True):
-    """The policy in force: protected environments and required earlier environments."""
+    """What the ledger's settings tell the domain: the default policy of environments with
+    none recorded (``ledger.domain.policies``), and how long things may take."""
 
     protected: frozenset[str] = frozenset({"prod", "production"})
     promotion_path: dict[str, str] = {}  # env -> the env a build must have run in first
     drift_grace_seconds: float = 300.0  # how long old instances may run after a release
     unrecorded_is_denied: bool = False  # an unrecorded artifact in a protected env: denied
+    request_ttl_seconds: float = 86400.0  # how long a change request waits for approvals
 
 
 def has_scope(ctx: c.Context, scope: str) -> bool:
@@ -59,31 +62,6 @@ def check_scope(ctx: c.Context, cmd: c.Command) -> None:
     scope = REQUIRED_SCOPE[type(cmd)]
     if not has_scope(ctx, scope):
         raise Forbidden(f"{ctx.actor} lacks the {scope!r} scope needed to {_verb(cmd)}")
-
-
-def check_environment(
-    rules: Rules,
-    ctx: c.Context,
-    cmd: c.EnvCommand,
-    build: Build | None,
-    earlier: Environment | None,
-) -> None:
-    """Protected environments take deploys and config changes from CI only, with provenance."""
-    if ctx.scopes is None:
-        return
-    if cmd.env in rules.protected and isinstance(cmd, c.Deploy | c.Promote | c.ChangeConfig):
-        if ctx.actor_kind != "ci":
-            raise Forbidden(f"{cmd.env} is protected: only CI principals may {_verb(cmd)} there")
-        if build is not None:
-            check_provenance(build, cmd.env)
-    first = rules.promotion_path.get(cmd.env)
-    if first and build is not None and isinstance(cmd, c.Deploy | c.Promote):
-        bid = build.recorded.build_id
-        ran = earlier is not None and any(
-            r.build_id == bid and r.status in GOOD for r in earlier.releases
-        )
-        if not ran:
-            raise Forbidden(f"build {bid!r} must succeed in {first} before {cmd.env}")
 
 
 def check_provenance(build: Build, env: str) -> None:
@@ -114,4 +92,9 @@ def _verb(cmd: c.Command) -> str:
         c.ApplyMigration: "record migrations",
         c.Rollback: "roll back",
         c.ReportRuntime: "report what runs",
+        c.SetPolicy: "set policies",
+        c.RecordEvidence: "record evidence",
+        c.ApproveRequest: "approve changes",
+        c.RejectRequest: "reject changes",
+        c.ExpireRequest: "expire requests",
     }[type(cmd)]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import msgspec
 
-from ledger.domain.events import LedgerEvent, ReleaseCause, ReleaseFacts
+from ledger.domain.events import GateFacts, LedgerEvent, ReleaseCause, ReleaseFacts
 
 GOOD = ("succeeded", "superseded")
 LIVE = ("rolling_out", "succeeded")
@@ -22,6 +22,7 @@ class Release(ReleaseFacts, frozen=True, kw_only=True):
     event_version: int  # the stream version of the event that created it
     completed_at: datetime | None = None  # when a rollout completed (None: succeeded at once)
     ended_at: datetime | None = None  # when a rollout was aborted or marked failed
+    gates: GateFacts | None = None  # approvals and overrides it passed the gates with
 
 
 def release_of(facts: ReleaseFacts, cause: ReleaseCause, event: LedgerEvent) -> Release:
@@ -32,4 +33,5 @@ def release_of(facts: ReleaseFacts, cause: ReleaseCause, event: LedgerEvent) -> 
         actor=event.actor,
         created_at=event.timestamp,
         event_version=event.originator_version,
+        gates=getattr(event, "gates", None),
     )

@@ -17,11 +17,11 @@ from ledger.domain import commands as c
 from ledger.domain.errors import DomainError
 from ledger.domain.text import Storable, decode_json, explained
 from ledger.http.keys import SETTINGS, WRITER
-from ledger.http.problems import Unprocessable, field_of, status_of
+from ledger.http.problems import Unprocessable, field_of
 from ledger.http.ratelimit import over_limit, take_writes
 from ledger.http.requests import context_from
 from ledger.http.responses import json_response
-from ledger.wire.shapes import FieldError, Problem, WriteResult
+from ledger.wire.shapes import FieldError, Problem, WriteResult, domain_problem, write_status
 
 MAX_ITEMS = 10_000
 
@@ -125,11 +125,10 @@ async def _outcome(index: int, pending: ItemResult | asyncio.Future[WriteResult]
     if isinstance(pending, ItemResult):
         return pending
     try:
-        return ItemResult(index=index, status=201, result=await pending)
+        result = await pending
     except DomainError as error:
-        status = status_of(error)
-        problem = Problem(type="about:blank", title=error.title, status=status, detail=error.detail)
-        return ItemResult(index=index, status=status, problem=problem)
+        return ItemResult(index=index, status=error.status, problem=domain_problem(error))
+    return ItemResult(index=index, status=write_status(result), result=result)
 
 
 def _operation(command: type[c.AnyCommand]) -> type[msgspec.Struct]:

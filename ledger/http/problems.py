@@ -9,16 +9,13 @@ import msgspec
 from aiohttp import web
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from ledger.domain.errors import Conflict, DomainError, Invalid, NotFound, RollbackBlocked
-from ledger.domain.policy import Forbidden
+from ledger.domain.errors import DomainError
 from ledger.domain.text import explained
 from ledger.http.routing import Handler
 from ledger.sql.database import UNAVAILABLE
-from ledger.wire.shapes import FieldError, Problem
+from ledger.wire.shapes import PROBLEM_TYPE, FieldError, Problem, domain_problem
 
 log = logging.getLogger("ledger.http")
-PROBLEM_TYPE = "https://release-ledger.dev/problems/"
-_STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422}
 STORE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, *UNAVAILABLE)
 """Failures that mean "the store is away for now": 503 with Retry-After."""
 
@@ -65,19 +62,17 @@ def field_of(error: msgspec.ValidationError) -> str:
     return ".".join(parts) or "body"
 
 
-def status_of(error: DomainError) -> int:
-    """The HTTP status of a refusal."""
-    return next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 400)
-
-
 def _domain_problem(error: DomainError) -> web.Response:
-    status = status_of(error)
-    errors = [FieldError(field=error.field, message=error.detail)] if error.field else None
-    if isinstance(error, RollbackBlocked):
-        return problem(
-            status, error.title, error.detail, errors=errors, migrations=error.migrations
-        )
-    return problem(status, error.title, error.detail, errors=errors)
+    return problem_response(domain_problem(error))
+
+
+def problem_response(body: Problem, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=msgspec.json.encode(body),
+        status=body.status,
+        content_type="application/problem+json",
+        headers=headers,
+    )
 
 
 _KEPT_HEADERS = ("WWW-Authenticate", "Retry-After", "Allow")

@@ -6,7 +6,7 @@ from typing import Any
 
 from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof, VerifyReport
 from ledger.domain import commands as c
-from ledger.http import audit, diffs, dora, exports, reads, runtime
+from ledger.http import audit, diffs, dora, exports, gates, reads, request_list, runtime
 from ledger.http import webhooks as w
 from ledger.http.batch import BatchOperation, BatchResult, batch
 from ledger.http.feed import feed
@@ -17,6 +17,16 @@ from ledger.ingest.schema import CDEvent
 from ledger.ingest.service import IngestResult
 from ledger.webhooks.models import NewWebhook, WebhookCreated, WebhookList, WebhookView
 from ledger.wire.cloudevents import CloudEvent
+from ledger.wire.gates import (
+    Assessment,
+    BuildDetail,
+    PolicyChange,
+    PolicyView,
+    RequestList,
+    RequestStepBody,
+    RequestView,
+    WindowList,
+)
 from ledger.wire.runtime import DriftList, ReportAnswer, RuntimeReport
 from ledger.wire.shapes import (
     AppList,
@@ -48,6 +58,7 @@ def all_routes() -> list[Route]:
         *_audit_routes(),
         *_visibility_routes(),
         *_runtime_routes(),
+        *_gate_routes(),
     ]
 
 
@@ -295,3 +306,56 @@ def _runtime_routes() -> list[Route]:
             query=("app", "env", *_WAIT),
         ),
     ]
+
+
+def _gate_routes() -> list[Route]:
+    """Gates: policies, evidence on builds, change requests, and assessments."""
+    policy = "/v1/apps/{app}/envs/{env}/policy"
+    request = "/v1/requests/{id}"
+    return [
+        _get(
+            policy, gates.get_policy, PolicyView, "The policy in force (?at= a time)",
+            query=("at",),
+        ),
+        Route(
+            method="PUT", path=policy, handler=gates.put_policy, body=PolicyChange,
+            response=WriteResult, status=201,
+            summary="Set an app's policy in an env, or every app's with * (admin)",
+        ),
+        _get(
+            f"{policy}/windows", gates.policy_windows, WindowList,
+            "The freeze windows in force between ?from= and ?to= (default: the next 30 days)",
+            query=("from", "to"),
+        ),
+        Route(
+            method="POST", path="/v1/apps/{app}/builds/{build_id}/evidence",
+            handler=write(c.RecordEvidence, {}), body=c.RecordEvidence, response=WriteResult,
+            status=201, summary="Record evidence on a build: tests, scan, sbom, review, …",
+        ),
+        _get(
+            "/v1/apps/{app}/builds/{build_id}", gates.get_build, BuildDetail,
+            "A build and its evidence",
+        ),
+        _get(
+            "/v1/apps/{app}/envs/{env}/gates", gates.assess, Assessment,
+            "Whether a change may be made now by the caller, with every reason it may not "
+            "(?build=, or ?from_env=, or ?action=rollback|config)",
+            query=("build", "from_env", "action"),
+        ),
+        _get(
+            "/v1/requests", request_list.list_requests, RequestList,
+            "Change requests, newest first (?status=, ?app=, ?env=)",
+            query=("status", "app", "env", "limit", *_WAIT),
+        ),
+        _get(request, gates.get_request, RequestView, "A change request"),
+        Route(
+            method="POST", path=f"{request}/approve", handler=gates.request_step(c.ApproveRequest),
+            body=RequestStepBody, response=WriteResult, status=201, also=(200,),
+            summary="Approve a change request (approve scope); the last approval releases it",
+        ),
+        Route(
+            method="POST", path=f"{request}/reject", handler=gates.request_step(c.RejectRequest),
+            body=RequestStepBody, response=WriteResult, status=201,
+            summary="Reject a change request (approve scope) with a reason",
+        ),
+    ]  # fmt: skip

@@ -7,14 +7,11 @@ import re
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from ledger.domain.errors import Conflict, DomainError, Invalid, NotFound, RollbackBlocked
-from ledger.domain.policy import Forbidden
-from ledger.wire.shapes import FieldError, Problem
+from ledger.domain.errors import DomainError
+from ledger.wire.shapes import PROBLEM_TYPE, FieldError, Problem, domain_problem
 
 log = logging.getLogger("ledger.ingest")
 # The same problem types and statuses as the HTTP API (ledger/http/problems.py).
-PROBLEM_TYPE = "https://release-ledger.dev/problems/"
-_DOMAIN_STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422}
 
 
 class IngestError(Exception):
@@ -57,11 +54,7 @@ def problem_of(error: Exception) -> Problem:
     if isinstance(error, IngestError):
         return _problem(error.status, error.title, error.detail, error.field)
     if isinstance(error, DomainError):
-        status = next((s for cls, s in _DOMAIN_STATUS.items() if isinstance(error, cls)), 400)
-        problem = _problem(status, error.title, error.detail, error.field)
-        if isinstance(error, RollbackBlocked):
-            problem.migrations = list(error.migrations)
-        return problem
+        return domain_problem(error)
     if isinstance(error, OperationalError | InterfaceError):
         detail = "the event store cannot be reached; retry soon"
         return _problem(503, "Store unavailable", detail, None)

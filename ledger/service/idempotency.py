@@ -60,9 +60,20 @@ def client_key(ctx: c.Context) -> str | None:
     return f"key:{ctx.actor}:{ctx.idempotency_key}" if ctx.idempotency_key else None
 
 
+ADDED_LATER: dict[type[c.AnyCommand], dict[str, object]] = {
+    c.Deploy: {"force": False},
+    c.Promote: {"force": False},
+    c.ChangeConfig: {"force": False},
+}
+"""Fields commands gained after digests were stored, with the default they leave out."""
+
+
 def digest(cmd: c.AnyCommand) -> str:
     """The request a command is, as stored with its idempotency key: its type and its fields
     (without the ``op`` tag, which the type already names)."""
     fields = msgspec.structs.asdict(cmd)
+    for name, default in ADDED_LATER.get(type(cmd), {}).items():
+        if fields.get(name, default) == default:
+            fields.pop(name, None)  # so requests digested before it came stay the same
     body = type(cmd).__name__.encode() + msgspec.json.encode(fields, order="sorted")
     return hashlib.sha256(body).hexdigest()

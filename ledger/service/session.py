@@ -9,10 +9,14 @@ from uuid import UUID
 
 import msgspec
 
+from ledger.domain.errors import DomainError
 from ledger.domain.events import EventRef, LedgerEvent, Snapshot
 from ledger.domain.model import Environment, Stream, evolve
 from ledger.domain.moments import moment_of, moment_snapshot
-from ledger.domain.policy import Forbidden, Rules
+from ledger.domain.names import policy_id
+from ledger.domain.policies import EVERY_APP, Policy, default_policy, resolve
+from ledger.domain.policy import Rules
+from ledger.domain.policy_levels import PolicyLevel
 from ledger.domain.runtime import Runtime
 from ledger.eventstore.application import LedgerStore
 from ledger.wire.shapes import WriteResult
@@ -40,6 +44,27 @@ class Session:
         self.touched: set[UUID] = set()
         self.snapshots: list[Snapshot] = []  # saved after the events, when they are
         self.crossed: set[UUID] = set()  # environments to snapshot whole after the save
+        self.levels: dict[UUID, PolicyLevel | None] = {}
+
+    def policy(self, app: str, env: str) -> Policy:
+        """The policy in force in the environment: read from the store once per batch, not
+        from the cache, so a change another process recorded applies at once."""
+        star, own = self._level(EVERY_APP, env), self._level(app, env)
+        return resolve(default_policy(self.rules, env), star, own)
+
+    def _level(self, app: str, env: str) -> PolicyLevel | None:
+        stream_id = policy_id(app, env)
+        if stream_id in self.touched:
+            state = self.cache.get(stream_id)
+        elif stream_id in self.levels:
+            return self.levels[stream_id]
+        else:
+            state = self.store.load(stream_id)
+            if state is not None:
+                self.cache[stream_id] = state
+        level = state if isinstance(state, PolicyLevel) else None
+        self.levels[stream_id] = level
+        return level
 
     def get(self, stream_id: UUID) -> Stream | None:
         state = self.cache.get(stream_id)
@@ -88,4 +113,4 @@ class Decided(msgspec.Struct, kw_only=True):
     events: list[LedgerEvent]
     result: WriteResult
     replay_of: EventRef | None = None
-    refusal: Forbidden | None = None  # recorded as denied, then raised to the caller
+    refusal: DomainError | None = None  # its events recorded, then raised to the caller

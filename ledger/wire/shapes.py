@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -10,8 +11,17 @@ from msgspec import Struct
 
 from ledger.domain.diff import BuildChange, ConfigChange, FlagChange, MigrationChange
 from ledger.domain.dora import DoraMetrics
-from ledger.domain.events import ActorKind, ConfigChanged, ReleaseCreated, ReleaseStatus, Via
+from ledger.domain.errors import DomainError, EvidenceMissing, Frozen, Refused, RollbackBlocked
+from ledger.domain.events import (
+    ActorKind,
+    ConfigChanged,
+    GateFacts,
+    ReleaseCreated,
+    ReleaseStatus,
+    Via,
+)
 from ledger.domain.model import Environment, Release, release_of
+from ledger.wire.gates import RequestView
 from ledger.wire.runtime import RuntimeView
 
 
@@ -30,6 +40,7 @@ class ReleaseView(Struct, kw_only=True):
     strategy: str = "all"
     cause: str = "deploy"
     promoted_from: str | None = None
+    gates: GateFacts | None = None  # the approvals or overrides it was made with
 
 
 class BuildView(Struct, kw_only=True):
@@ -47,6 +58,7 @@ class WriteResult(Struct, kw_only=True, omit_defaults=True):
     event_id: UUID | None = None
     release: ReleaseView | None = None
     build: BuildView | None = None
+    request: RequestView | None = None  # a change that waits for approval (answered 202)
     replayed: bool = False
 
 
@@ -80,6 +92,9 @@ HistoryKind = Literal[
     "promote",
     "denied",
     "runtime",
+    "policy",
+    "evidence",
+    "request",
 ]
 """The kinds of change the history records (a HistoryItem's kind), which its filters accept."""
 
@@ -187,6 +202,40 @@ class Problem(Struct, kw_only=True, omit_defaults=True):
     detail: str
     errors: list[FieldError] = []
     migrations: list[str] = []
+    gate: str | None = None  # the gate of the policy that refused the command
+    policy: str | None = None  # the policy version that refused it
+    window: str | None = None  # the freeze window in force
+    ends_at: str | None = None  # when it ends
+    missing: list[str] = []  # evidence the build lacks
+
+
+PROBLEM_TYPE = "https://release-ledger.dev/problems/"
+
+
+def write_status(result: WriteResult) -> int:
+    """201 for a write; 202 for a change that waits for approval as a change request."""
+    return 202 if result.request is not None and result.release is None else 201
+
+
+def domain_problem(error: DomainError) -> Problem:
+    """The problem details of a refused command, on any channel (HTTP, batch, NATS)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", error.title.lower()).strip("-")
+    problem = Problem(
+        type=PROBLEM_TYPE + slug,
+        title=error.title,
+        status=error.status,
+        detail=error.detail,
+        errors=[FieldError(field=error.field, message=error.detail)] if error.field else [],
+    )
+    if isinstance(error, RollbackBlocked):
+        problem.migrations = list(error.migrations)
+    if isinstance(error, Refused):
+        problem.gate, problem.policy = error.gate, error.policy
+    if isinstance(error, Frozen):
+        problem.window, problem.ends_at = error.window, error.ends_at
+    if isinstance(error, EvidenceMissing):
+        problem.missing = list(error.missing)
+    return problem
 
 
 def release_view_of(event: ConfigChanged | ReleaseCreated) -> ReleaseView:

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from ledger.domain import commands as c
 from ledger.domain.chain import GENESIS
+from ledger.domain.errors import Refused
 from ledger.domain.events import CommandDenied, LedgerEvent
 from ledger.domain.model import Stream
 from ledger.domain.names import denials_id
@@ -48,9 +49,10 @@ def new_event(
 
 
 def deny(
-    denials: Stream | None, cmd: c.Command, ctx: c.Context, now: datetime, detail: str
+    denials: Stream | None, cmd: c.Command, ctx: c.Context, now: datetime, refusal: Refused
 ) -> CommandDenied:
-    """Record a refused command in the app/env's stream of denials."""
+    """Record a refused command in the app/env's stream of denials: which gate of which
+    policy refused it, and why."""
     env = getattr(cmd, "env", None)
     return new_event(
         CommandDenied,
@@ -62,5 +64,7 @@ def deny(
         env=env,
         reason=getattr(cmd, "reason", None),
         command=type(cmd).__name__,
-        detail=detail,
+        detail=refusal.detail,
+        gate=refusal.gate,
+        policy=refusal.policy,
     )

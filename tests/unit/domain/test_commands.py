@@ -13,6 +13,7 @@ from ledger.service.unit_of_work import DECIDERS
 BATCH_OPS = [
     "create_app",
     "record_build",
+    "record_evidence",
     "change_config",
     "set_flag",
     "deploy",
@@ -21,6 +22,10 @@ BATCH_OPS = [
     "rollback",
     "promote",
     "report_runtime",
+    "set_policy",
+    "approve_request",
+    "reject_request",
+    "expire_request",
 ]
 
 

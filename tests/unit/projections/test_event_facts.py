@@ -7,7 +7,8 @@ from typing import get_args
 
 import pytest
 
-from ledger.domain.events import EVENTS, LedgerEvent
+from ledger.domain.catalog import EVENTS
+from ledger.domain.events import LedgerEvent
 from ledger.wire.shapes import HistoryKind
 from projections.summaries import SUMMARIES
 

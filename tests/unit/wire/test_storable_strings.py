@@ -125,7 +125,15 @@ def request_strings() -> Iterator[tuple[str, dict[str, Any]]]:
         yield from strings(schemas[0], more, f"CDEvent {cls.__name__}", set())
 
 
-TIMESTAMPS = ("committed_at", "finished_at", "timestamp", "observed_at", "started_at")
+TIMESTAMPS = (
+    "committed_at",
+    "finished_at",
+    "timestamp",
+    "observed_at",
+    "started_at",
+    ".start",
+    ".end",
+)
 """Decoded as RFC 3339 timestamps (a NUL is no timestamp); msgspec describes them as strings."""
 SAMPLES = ["a", "x" * 20, "0123abcd", "http://host/a", "sha256:" + "a" * 64]
 
