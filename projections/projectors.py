@@ -8,10 +8,12 @@ plaintext never enters a view.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 
+from ledger.domain.commands import ChangeConfig
 from ledger.domain.events import (
     ENVIRONMENT_EVENTS,
     AppCreated,
@@ -19,6 +21,7 @@ from ledger.domain.events import (
     LedgerEvent,
     ReleaseCreated,
 )
+from ledger.domain.gate_events import ChangeRequested
 from ledger.domain.model import Environment, Release, evolve
 from ledger.domain.policy import Rules
 from ledger.domain.secrets import Fingerprints, is_secret
@@ -139,7 +142,17 @@ class ViewChanges:
             app = AppView(name=event.app, description=event.description, created_at=event.timestamp)
             self.apps.append((app, position))
         summary = summarize(event, self._context(event))
-        self.history.append(history_item(event, position, kind, summary))
+        shown = self.fingerprints.redact_event(event, self._secret_keys(event))
+        self.history.append(history_item(shown, position, kind, summary))
+
+    def _secret_keys(self, event: LedgerEvent) -> Iterable[str]:
+        """The keys to show as fingerprints in an event that is not the environment's own (a
+        change request's config): those the environment declares secret when its state is at
+        hand, else every key it sets."""
+        if not isinstance(event, ChangeRequested) or not isinstance(event.command, ChangeConfig):
+            return ()
+        state = self.states.get((event.app, event.env or ""))
+        return state.secret_keys if state else event.command.set
 
     def _apply_to_environment(
         self, event: LedgerEvent, key: EnvKey, position: int, kind: str

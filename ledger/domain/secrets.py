@@ -11,7 +11,9 @@ from typing import TypeVar
 import msgspec
 from msgspec import Struct
 
+from ledger.domain.commands import ChangeConfig
 from ledger.domain.events import ConfigChanged, LedgerEvent, ReleaseCreated
+from ledger.domain.gate_events import ChangeRequested
 
 E = TypeVar("E", bound=LedgerEvent)
 SECRET_PATTERNS = ("*_SECRET", "*_TOKEN", "*_PASSWORD", "*_KEY", "DATABASE_URL")
@@ -49,6 +51,11 @@ class Fingerprints(Struct, frozen=True):
         if isinstance(event, ConfigChanged):
             secret = {*secret_keys, *event.secret_keys}
             return msgspec.structs.replace(event, set=self.redact(event.set, secret))
+        if isinstance(event, ChangeRequested) and isinstance(event.command, ChangeConfig):
+            secret = {*secret_keys, *event.command.secret}
+            command = event.command
+            redacted = msgspec.structs.replace(command, set=self.redact(command.set, secret))
+            return msgspec.structs.replace(event, command=redacted)
         if isinstance(event, ReleaseCreated) and event.restored_config is not None:
             secret = {*secret_keys, *(event.restored_secret_keys or ())}
             restored = self.redact(event.restored_config, secret)

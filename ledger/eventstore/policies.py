@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from ledger.domain.model import Build
-from ledger.domain.names import build_id, policy_id
+from ledger.domain.model import Build, Environment
+from ledger.domain.names import build_id, environment_id, policy_id
 from ledger.domain.policies import EVERY_APP
 from ledger.domain.policy_levels import PolicyLevel
 from ledger.domain.requests import ChangeRequest, request_stream
@@ -41,3 +41,9 @@ def change_request(store: LedgerStore, request_id: str) -> ChangeRequest | None:
 def build_of(store: LedgerStore, app: str, build: str) -> Build | None:
     state = store.load(build_id(app, build))
     return state if isinstance(state, Build) else None
+
+
+def secret_keys(store: LedgerStore, app: str, env: str) -> list[str]:
+    """The config keys the environment declares secret."""
+    state = store.load(environment_id(app, env))
+    return list(state.secret_keys) if isinstance(state, Environment) else []

@@ -15,7 +15,7 @@ from ledger.domain.gate_events import GatedCommand
 from ledger.domain.policies import default_policy, resolve
 from ledger.domain.requests import ChangeRequest
 from ledger.domain.windows import in_force, occurrences
-from ledger.eventstore.policies import build_of, change_request, policy_levels
+from ledger.eventstore.policies import build_of, change_request, policy_levels, secret_keys
 from ledger.http.keys import SETTINGS, STORE, WRITER
 from ledger.http.parameters import time_param
 from ledger.http.problems import Unprocessable
@@ -104,7 +104,8 @@ class _BuildPath(msgspec.Struct, frozen=True):
 
 async def get_request(request: web.Request) -> web.Response:
     found = await _request(request)
-    return json_response(request_view(found, datetime.now(UTC)))
+    secret = await asyncio.to_thread(secret_keys, request.app[STORE], found.app, found.env)
+    return json_response(request_view(found, datetime.now(UTC), secret))
 
 
 async def _request(request: web.Request) -> ChangeRequest:

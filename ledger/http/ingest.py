@@ -16,11 +16,12 @@ from ledger.ingest.binding import from_http
 from ledger.ingest.problems import IngestError
 from ledger.ingest.schema import CDEvent
 from ledger.ingest.service import Ingestor
-from ledger.wire.shapes import FieldError
+from ledger.wire.shapes import FieldError, write_status
 
 
 async def ingest_cdevent(request: web.Request) -> web.Response:
-    """201 with the write result (202 when the event asks nothing of the ledger)."""
+    """201 with the write result; 202 when the event asks nothing of the ledger, or when the
+    change it asks for waits for approval (the answer's ``request``)."""
     try:
         event = from_http(request.headers, await _body(request))
         ingestor = Ingestor(request.app[STORE], request.app[WRITER])
@@ -29,7 +30,7 @@ async def ingest_cdevent(request: web.Request) -> web.Response:
         errors = [FieldError(field=error.field, message=error.detail)] if error.field else None
         return problem(error.status, error.title, error.detail, errors=errors)
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return json_response(result, 201 if result.command else 202, **headers)
+    return json_response(result, write_status(result) if result.command else 202, **headers)
 
 
 def _sender(request: web.Request, event: CDEvent) -> Context:

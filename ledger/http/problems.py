@@ -46,7 +46,7 @@ def problem(
     if status == 503:
         headers = {"Retry-After": "1"} | (headers or {})
     return web.Response(
-        body=msgspec.json.encode({k: v for k, v in payload.items() if v != []}),
+        body=msgspec.json.encode({k: v for k, v in payload.items() if v != [] and v is not None}),
         status=status,
         content_type="application/problem+json",
         headers=headers,

@@ -21,6 +21,7 @@ from ledger.ingest.binding import from_nats
 from ledger.ingest.problems import problem_of
 from ledger.ingest.schema import CDEvent
 from ledger.ingest.service import Ingestor
+from ledger.wire.shapes import write_status
 
 log = logging.getLogger("ledger.ingest.nats")
 SUBJECT = "ledger.ingest.cdevents"
@@ -91,7 +92,7 @@ class Responder:
         except Exception as error:
             problem = problem_of(error)
             return _reply(msgspec.json.encode(problem), "application/problem+json", problem.status)
-        status = 201 if result.command else 202
+        status = write_status(result) if result.command else 202
         return _reply(msgspec.json.encode(result), "application/json", status)
 
     async def close(self) -> None:

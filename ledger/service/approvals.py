@@ -24,27 +24,27 @@ from ledger.wire.shapes import WriteResult
 def approve(session: Session, cmd: c.ApproveRequest, ctx: c.Context, now: datetime) -> Decided:
     request = _pending(session, cmd)
     if request.expired(now):
-        return _expired(request, ctx, now)
+        return _expired(session, request, ctx, now)
     approved = decisions.approve(request, cmd, ctx, now)
     if approved is None:  # this principal approved before: counted once
-        return Decided(events=[], result=_answer(request, None, now))
+        return Decided(events=[], result=_answer(session, request, None, now))
     if approved.approvals < request.required:
-        return Decided(events=[approved], result=_answer(request, approved, now))
+        return Decided(events=[approved], result=_answer(session, request, approved, now))
     return _release(session, request, approved, ctx, now)
 
 
 def reject(session: Session, cmd: c.RejectRequest, ctx: c.Context, now: datetime) -> Decided:
     request = _pending(session, cmd)
     if request.expired(now):
-        return _expired(request, ctx, now)
+        return _expired(session, request, ctx, now)
     rejected = decisions.reject(request, cmd, ctx, now)
-    return Decided(events=[rejected], result=_answer(request, rejected, now))
+    return Decided(events=[rejected], result=_answer(session, request, rejected, now))
 
 
 def expire(session: Session, cmd: c.ExpireRequest, ctx: c.Context, now: datetime) -> Decided:
     request = _pending(session, cmd)
     expired = decisions.expire(request, ctx, now)
-    return Decided(events=[expired], result=_answer(request, expired, now))
+    return Decided(events=[expired], result=_answer(session, request, expired, now))
 
 
 def _pending(session: Session, cmd: RequestCommand) -> ChangeRequest:
@@ -52,12 +52,14 @@ def _pending(session: Session, cmd: RequestCommand) -> ChangeRequest:
     return decisions.pending(state if isinstance(state, ChangeRequest) else None, cmd)
 
 
-def _expired(request: ChangeRequest, ctx: c.Context, now: datetime) -> Decided:
+def _expired(session: Session, request: ChangeRequest, ctx: c.Context, now: datetime) -> Decided:
     """Too late: the expiry is recorded, and the approval or rejection refused."""
     expired = decisions.expire(request, ctx, now)
     when = request.expires_at.isoformat().replace("+00:00", "Z")
     refusal = Conflict(f"change request {request.request_id} expired at {when}")
-    return Decided(events=[expired], result=_answer(request, expired, now), refusal=refusal)
+    return Decided(
+        events=[expired], result=_answer(session, request, expired, now), refusal=refusal
+    )
 
 
 def _release(
@@ -82,12 +84,14 @@ def _release(
         failed = decisions.failed(request, approved, ctx, now, error.detail)
         refusal = Conflict(f"change request {request.request_id} failed: {error.detail}")
         return Decided(
-            events=[approved, failed], result=_answer(request, failed, now), refusal=refusal
+            events=[approved, failed],
+            result=_answer(session, request, failed, now),
+            refusal=refusal,
         )
     version = made.result.release.version if made.result.release else 0
     released = decisions.released(request, approved, ctx, now, version)
     result = made.result
-    result.request = _view_after(request, [approved, released], now)
+    result.request = _view_after(session, request, [approved, released], now)
     result.event_id = released.event_id
     return Decided(events=[approved, *made.events, released], result=result)
 
@@ -105,15 +109,20 @@ def _requester(request: ChangeRequest) -> c.Context:
     )
 
 
-def _answer(request: ChangeRequest, step: LedgerEvent | None, now: datetime) -> WriteResult:
-    view = _view_after(request, [step] if step else [], now)
+def _answer(
+    session: Session, request: ChangeRequest, step: LedgerEvent | None, now: datetime
+) -> WriteResult:
+    view = _view_after(session, request, [step] if step else [], now)
     return WriteResult(position=0, event_id=step.event_id if step else None, request=view)
 
 
-def _view_after(request: ChangeRequest, steps: list[LedgerEvent], now: datetime) -> RequestView:
+def _view_after(
+    session: Session, request: ChangeRequest, steps: list[LedgerEvent], now: datetime
+) -> RequestView:
     """The request as it will be once these steps are recorded."""
     state: Stream = deepcopy(request)
     for step in steps:
         state = apply(state, step)
     assert isinstance(state, ChangeRequest)
-    return request_view(state, now)
+    env = environment_named(session, request.app, request.env)
+    return request_view(state, now, env.secret_keys if env else ())

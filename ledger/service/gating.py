@@ -104,7 +104,7 @@ def _requested(
     since = len(env.releases) if env else 0
     bid = build.recorded.build_id if build else None
     asked = decisions.request_change(cmd, policy, ctx, now, ttl=ttl, build=bid, since_version=since)
-    view = request_view(requested(asked), now)
+    view = request_view(requested(asked), now, env.secret_keys if env else ())
     return Decided(
         events=[asked], result=WriteResult(position=0, event_id=asked.event_id, request=view)
     )

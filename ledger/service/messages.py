@@ -7,6 +7,7 @@ from uuid import UUID
 import msgspec
 
 from ledger.domain.events import ConfigChanged, LedgerEvent, ReleaseCreated
+from ledger.domain.gate_events import ChangeRequested
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
 from ledger.domain.secrets import Fingerprints
@@ -45,7 +46,7 @@ def messages_of(store: LedgerStore, batch: Batch, fingerprints: Fingerprints) ->
         if kind is None or event.cloudevent_type is None:
             continue
         first = False
-        if isinstance(event, ConfigChanged | ReleaseCreated):
+        if isinstance(event, ConfigChanged | ReleaseCreated | ChangeRequested):
             state = _environment(store, event, states)
             event = fingerprints.redact_event(event, state.secret_keys if state else ())
             first = isinstance(event, ReleaseCreated) and _first_deploy(state, event)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import msgspec
 from msgspec import Struct
 
-from ledger.domain.commands import Reason
+from ledger.domain.commands import ChangeConfig, Reason
+from ledger.domain.gate_events import GatedCommand
 from ledger.domain.model import Attestation, Build
 from ledger.domain.policies import Policy
 from ledger.domain.policy_document import PolicyDocument
 from ledger.domain.requests import ChangeRequest, action_of
+from ledger.domain.secrets import is_secret
 from ledger.domain.windows import Occurrence
 
 
@@ -136,8 +139,15 @@ class BuildDetail(Struct, kw_only=True, omit_defaults=True):
     pipeline: dict[str, Any] | None = None
 
 
-def request_view(request: ChangeRequest, now: datetime) -> RequestView:
-    """A request as clients see it (pending past its expiry shows as expired)."""
+HIDDEN = "<secret>"
+"""What a change request shows for a secret config value it would set."""
+
+
+def request_view(
+    request: ChangeRequest, now: datetime, secret_keys: Iterable[str] = ()
+) -> RequestView:
+    """A request as clients see it (pending past its expiry shows as expired); the secret
+    values of a config change (``secret_keys``: those the environment declares) are hidden."""
     status = "expired" if request.expired(now) else request.status
     waiting = max(0, request.required - len(request.approvals)) if status == "pending" else 0
     asked = request.requested
@@ -158,7 +168,7 @@ def request_view(request: ChangeRequest, now: datetime) -> RequestView:
         ],
         build_id=asked.build_id,
         reason=asked.reason,
-        command=msgspec.to_builtins(asked.command),
+        command=_shown(asked.command, secret_keys),
         ended_by=request.ended_by,
         ended_at=request.ended_at,
         detail=request.detail,
@@ -187,3 +197,11 @@ def _evidence(a: Attestation) -> EvidenceView:
         type=a.type, status=a.status, actor=a.actor, recorded_at=a.recorded_at, url=a.url,
         digest=a.digest, summary=a.summary,
     )  # fmt: skip
+
+
+def _shown(command: GatedCommand, secret_keys: Iterable[str]) -> dict[str, Any]:
+    shown: dict[str, Any] = msgspec.to_builtins(command)
+    if isinstance(command, ChangeConfig):
+        secret = {*secret_keys, *command.secret}
+        shown["set"] = {k: HIDDEN if is_secret(k, secret) else v for k, v in command.set.items()}
+    return shown
