@@ -192,8 +192,9 @@ class ProjectionRunner(IsolatingFollower):
         return position
 
     async def _states_for(self, events: list[LedgerEvent]) -> dict[EnvKey, Environment]:
-        """The projected state of each environment the events touch, and of those their
-        summaries look at (cache, else the view)."""
+        """The projected state of each environment the events touch, of those their
+        summaries look at, and of those whose secret keys a requested config change is shown
+        by (cache, else the view)."""
         keys = {
             (e.app, e.env)
             for e in events
