@@ -13,6 +13,7 @@ from ledger.ingest.service import Ingestor
 from ledger.jetstream.publisher import Publisher
 from ledger.read_side import open_views
 from ledger.service import wakeups
+from ledger.service.expiry import RequestExpiry
 from ledger.service.head import LogHead, log_head
 from ledger.service.ownership import ownership
 from ledger.service.tokens import Tokens
@@ -46,6 +47,7 @@ class Ledger:
     listening: asyncio.Task[None] | None = None
     checkpointer: Checkpointer | None = None
     responder: Responder | None = None  # CDEvents ingest over NATS
+    expiry: RequestExpiry | None = None  # records overdue change requests, with the followers
 
     async def close(self, timeout: float | None = None) -> None:
         """Finish queued writes and the current batch of each follower, then close the stores.
@@ -69,6 +71,8 @@ class Ledger:
             follower.cancel()
         if self.deliverer is not None:
             self.deliverer.cancel()
+        if self.expiry is not None:
+            self.expiry.cancel()
         self.writer.close(0)  # the writer thread stops after its current batch
 
     async def _close(self, timeout: float | None) -> None:
@@ -77,6 +81,8 @@ class Ledger:
             await self.listening
         if self.responder is not None:
             await self.responder.close()
+        if self.expiry is not None:  # before the writer: it sends commands
+            await self.expiry.stop()
         await asyncio.to_thread(self.writer.close, timeout)
         if self.publisher is not None:
             await self.publisher.close()
@@ -153,3 +159,16 @@ def _follow(ledger: Ledger) -> None:
     ledger.deliverer = Deliverer.of(ledger.settings, ledger.store, ledger.views, ledger.webhooks)
     ledger.deliverer.ownership = ownership(ledger.settings.database_url, ledger.deliverer.name)
     ledger.deliverer.start()
+    _sweep_expired_requests(ledger)
+
+
+def _sweep_expired_requests(ledger: Ledger) -> None:
+    """Record overdue change requests as expired, in one process at a time."""
+    settings = ledger.settings
+    ledger.expiry = RequestExpiry(
+        ledger.views.queries,
+        ledger.writer,
+        interval=settings.request_sweep_seconds,
+        ownership=ownership(settings.database_url, RequestExpiry.name),
+    )
+    ledger.expiry.start()

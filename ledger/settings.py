@@ -49,6 +49,7 @@ class Settings(Struct, frozen=True, kw_only=True):
     runtime_stale_seconds: float = 600.0  # a reporter silent this long: runtime unknown
     unrecorded_is_denied: bool = False  # an unrecorded artifact in a protected env: denied
     request_ttl_seconds: float = 86400.0  # a change request expires this long after it is made
+    request_sweep_seconds: float = 30.0  # how often a worker records overdue requests as expired
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -87,6 +88,9 @@ class Settings(Struct, frozen=True, kw_only=True):
             "runtime_stale_seconds": _float(env.get("LEDGER_RUNTIME_STALE_SECONDS")),
             "unrecorded_is_denied": _flag(env.get("LEDGER_UNRECORDED_IS_DENIED")),
             "request_ttl_seconds": _seconds(env.get("LEDGER_REQUEST_TTL"), "LEDGER_REQUEST_TTL"),
+            "request_sweep_seconds": _seconds(
+                env.get("LEDGER_REQUEST_SWEEP_SECONDS"), "LEDGER_REQUEST_SWEEP_SECONDS"
+            ),
         }
         if given["role"] not in (None, "all", "api", "worker"):
             raise ValueError(f"LEDGER_ROLE must be all, api or worker, not {given['role']!r}")

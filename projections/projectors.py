@@ -8,12 +8,10 @@ plaintext never enters a view.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 
-from ledger.domain.commands import ChangeConfig
 from ledger.domain.events import (
     ENVIRONMENT_EVENTS,
     AppCreated,
@@ -21,13 +19,14 @@ from ledger.domain.events import (
     LedgerEvent,
     ReleaseCreated,
 )
-from ledger.domain.gate_events import ChangeRequested
+from ledger.domain.gate_events import REQUEST_EVENTS, ChangeRequested, RequestStep
 from ledger.domain.model import Environment, Release, evolve
 from ledger.domain.policy import Rules
 from ledger.domain.secrets import Fingerprints, is_secret
 from ledger.wire.shapes import AppView, HistoryItem, ReleaseView, release_view
 from ledger.wire.shapes import state_view as state_view  # re-exported: rows and tests use it here
 from projections.provenance import unseen_in
+from projections.request_changes import ProjectedRequest, RequestChanges, shown_request
 from projections.summaries import Context, summarize
 
 EnvKey = tuple[str, str]
@@ -113,7 +112,9 @@ class ViewChanges:
     already has one; it is updated in place. Secret values are shown as their
     ``fingerprints``. With ``rules``, deploys are summarised with where
     their build should have run first (``projections.provenance``), which needs the states
-    ``provenance.states_needed`` names as well.
+    ``provenance.states_needed`` names as well. ``requests`` must hold each change request
+    the batch steps that was made before it, and ``states`` the environment of each config
+    change it requests (``projections.request_changes``).
     """
 
     def __init__(
@@ -121,6 +122,7 @@ class ViewChanges:
         states: dict[EnvKey, Environment],
         fingerprints: Fingerprints,
         rules: Rules | None = None,
+        requests: dict[str, ProjectedRequest] | None = None,
     ) -> None:
         self.states = states
         self.fingerprints = fingerprints
@@ -129,6 +131,7 @@ class ViewChanges:
         self.envs: dict[EnvKey, int] = {}
         self.releases: dict[ReleaseKey, ReleaseView] = {}
         self.history: list[HistoryItem] = []
+        self.requests = RequestChanges(requests)
 
     def apply(self, event: LedgerEvent, position: int) -> None:
         """Add the changes one event (at its global position) makes."""
@@ -141,18 +144,10 @@ class ViewChanges:
         if isinstance(event, AppCreated):
             app = AppView(name=event.app, description=event.description, created_at=event.timestamp)
             self.apps.append((app, position))
+        if isinstance(event, REQUEST_EVENTS):
+            event = self._apply_to_request(event, position)
         summary = summarize(event, self._context(event))
-        shown = self.fingerprints.redact_event(event, self._secret_keys(event))
-        self.history.append(history_item(shown, position, kind, summary))
-
-    def _secret_keys(self, event: LedgerEvent) -> Iterable[str]:
-        """The keys to show as fingerprints in an event that is not the environment's own (a
-        change request's config): those the environment declares secret when its state is at
-        hand, else every key it sets."""
-        if not isinstance(event, ChangeRequested) or not isinstance(event.command, ChangeConfig):
-            return ()
-        state = self.states.get((event.app, event.env or ""))
-        return state.secret_keys if state else event.command.set
+        self.history.append(history_item(event, position, kind, summary))
 
     def _apply_to_environment(
         self, event: LedgerEvent, key: EnvKey, position: int, kind: str
@@ -171,6 +166,15 @@ class ViewChanges:
             self.releases[(*key, release.version)] = release_view(release)
         shown = self.fingerprints.redact_event(event, after.secret_keys)
         self.history.append(history_item(shown, position, kind, summary))
+
+    def _apply_to_request(self, event: ChangeRequested | RequestStep, position: int) -> LedgerEvent:
+        """Apply a request's event; return it as shown (a requested config change's secret
+        values as fingerprints)."""
+        if isinstance(event, ChangeRequested):
+            state = self.states.get((event.app, event.env or ""))
+            event = shown_request(event, state.secret_keys if state else (), self.fingerprints)
+        self.requests.apply(event, position)
+        return event
 
     def _context(self, event: LedgerEvent) -> Context:
         if self.rules is None:

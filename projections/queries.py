@@ -14,6 +14,7 @@ from msgspec import Meta, Struct
 from ledger.domain.events import ActorKind, Via
 from ledger.domain.names import is_count
 from ledger.sql.database import Database
+from ledger.wire.gates import RequestView
 from ledger.wire.shapes import (
     AppView,
     HistoryItem,
@@ -23,6 +24,12 @@ from ledger.wire.shapes import (
     StateView,
 )
 from projections import sql
+from projections.request_queries import (
+    Overdue,
+    RequestQuery,
+    list_requests,
+    overdue_requests,
+)
 from projections.rows import (
     app_of,
     env_summary_of,
@@ -247,3 +254,11 @@ class Queries:
             f"SELECT * FROM {sql.HISTORY} WHERE {where} ORDER BY position", *args
         )
         return history_items_of(rows)
+
+    async def requests(self, query: RequestQuery, now: datetime) -> list[RequestView]:
+        """Change requests, newest first, as they read at ``now`` (see RequestQuery)."""
+        return await list_requests(self.database, query, now)
+
+    async def overdue_requests(self, now: datetime, limit: int) -> list[Overdue]:
+        """Requests pending past their expiry at ``now`` (what the expiry sweep records)."""
+        return await overdue_requests(self.database, now, limit)

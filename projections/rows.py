@@ -10,16 +10,19 @@ from typing import Any, TypeVar
 import msgspec
 
 from ledger.domain.model import Environment
+from ledger.domain.requests import ChangeRequest, action_of
 from ledger.sql.database import Row
 from ledger.wire.shapes import AppView, EnvSummary, FlagView, HistoryItem, ReleaseView, StateView
 from projections import sql
 from projections.projectors import EnvKey, state_view
+from projections.request_changes import ProjectedRequest
 
 _flags = msgspec.json.Decoder(dict[str, FlagView])
 _config = msgspec.json.Decoder(dict[str, str])
 _data = msgspec.json.Decoder(dict[str, Any])
 _release = msgspec.json.Decoder(ReleaseView)
 _environment = msgspec.json.Decoder(Environment)
+_request = msgspec.json.Decoder(ChangeRequest)
 S = TypeVar("S", bound=msgspec.Struct)
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
@@ -157,6 +160,39 @@ def release_row(key: EnvKey, r: ReleaseView) -> tuple[object, ...]:
 def release_of(row: Row) -> ReleaseView:
     return _struct_of(
         ReleaseView, row, commit=row["commit_sha"], created_at=instant(row["created_at"])
+    )
+
+
+def request_row(request: ProjectedRequest) -> tuple[object, ...]:
+    """The request's values in the order of sql.UPSERT_REQUEST."""
+    state = request.state
+    return (
+        state.request_id,
+        state.app,
+        state.env,
+        action_of(state.command),
+        state.status,
+        state.requester,
+        timestamp(state.requested.timestamp),
+        timestamp(state.expires_at),
+        state.required,
+        len(state.approvals),
+        request.requested_position,
+        request.position,
+        _json(state),
+    )
+
+
+def request_of(row: Row) -> ChangeRequest:
+    """The state of a request from its row."""
+    return _request.decode(row["request"])
+
+
+def projected_request_of(row: Row) -> ProjectedRequest:
+    return ProjectedRequest(
+        state=request_of(row),
+        requested_position=row["requested_position"],
+        position=row["position"],
     )
 
 

@@ -21,6 +21,7 @@ from ledger.sql.database import TRANSIENT
 from projections.follower import Batch, EventLog, IsolatingFollower, Ownership
 from projections.projectors import EnvKey, ViewChanges
 from projections.provenance import states_needed
+from projections.request_changes import environments_needed, requests_needed
 from projections.view_store import PositionConflict, ViewStore
 
 log = logging.getLogger("ledger.projections")
@@ -162,8 +163,10 @@ class ProjectionRunner(IsolatingFollower):
     async def _project(self, batch: Batch) -> int:
         """Apply the batch's events and write their changes with the new position."""
         start = self.position
-        states = await self._states_for([event for _, event in batch])
-        changes = ViewChanges(states, self.fingerprints, self.rules)
+        events = [event for _, event in batch]
+        states = await self._states_for(events)
+        requests = await self.views.requests(requests_needed(events))
+        changes = ViewChanges(states, self.fingerprints, self.rules, requests)
         end = batch[-1][0]
         try:
             for position, event in batch:
@@ -189,15 +192,16 @@ class ProjectionRunner(IsolatingFollower):
         return position
 
     async def _states_for(self, events: list[LedgerEvent]) -> dict[EnvKey, Environment]:
-        """The projected state of each environment the events touch, and of those their
-        summaries look at (cache, else the view)."""
+        """The projected state of each environment the events touch, of those their
+        summaries look at, and of those whose secret keys a requested config change is shown
+        by (cache, else the view)."""
         keys = {
             (e.app, e.env)
             for e in events
             if isinstance(e, ENVIRONMENT_EVENTS) and e.env is not None
         }
         related, apps = states_needed(events, self.rules)
-        keys |= related
+        keys |= related | environments_needed(events)
         states: dict[EnvKey, Environment] = {}
         for key in keys:
             state = self._cache.get(key)

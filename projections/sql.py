@@ -11,7 +11,8 @@ APPS = "ledger_view_apps"
 STATE = "ledger_view_state"
 RELEASES = "ledger_view_releases"
 HISTORY = "ledger_view_history"
-VIEW_TABLES = (APPS, STATE, RELEASES, HISTORY)
+REQUESTS = "ledger_view_requests"
+VIEW_TABLES = (APPS, STATE, RELEASES, HISTORY, REQUESTS)
 """The tables a rebuild clears (tracking is reset, not cleared)."""
 
 FAILURES = "ledger_follower_failures"
@@ -94,6 +95,21 @@ TABLES = (
         correlation_id TEXT,
         data TEXT NOT NULL
     )""",
+    f"""CREATE TABLE IF NOT EXISTS {REQUESTS} (
+        request_id TEXT PRIMARY KEY,
+        app TEXT NOT NULL,
+        env TEXT NOT NULL,
+        action TEXT NOT NULL,
+        status TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        required INTEGER NOT NULL,
+        approvals INTEGER NOT NULL,
+        requested_position BIGINT NOT NULL,
+        position BIGINT NOT NULL,
+        request TEXT NOT NULL
+    )""",
     CREATE_FAILURES,
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_app ON {HISTORY} (app, env, position DESC)",
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_kind ON {HISTORY} (kind, position DESC)",
@@ -109,12 +125,16 @@ TABLES = (
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_app_kind ON {HISTORY} (app, env, kind, position DESC)",
     # an event's position by its id: inclusion proofs (GET /v1/events/{id}/proof)
     f"CREATE INDEX IF NOT EXISTS {HISTORY}_event_id ON {HISTORY} (event_id)",
+    # change requests newest first (of an environment), and the pending ones by expiry (the sweep)
+    f"CREATE INDEX IF NOT EXISTS {REQUESTS}_newest ON {REQUESTS} (requested_position DESC)",
+    f"CREATE INDEX IF NOT EXISTS {REQUESTS}_app ON {REQUESTS} (app, env, requested_position DESC)",
+    f"CREATE INDEX IF NOT EXISTS {REQUESTS}_expiry ON {REQUESTS} (status, expires_at)",
 )
 
 # After a bulk load the planner needs fresh statistics: without them it takes a 100,000-row
 # environment for a 25-row one and sorts instead of walking an index (PostgreSQL's autovacuum
 # may be off or late; SQLite has none).
-ANALYZE = tuple(f"ANALYZE {table}" for table in (APPS, STATE, RELEASES, HISTORY))
+ANALYZE = tuple(f"ANALYZE {table}" for table in VIEW_TABLES)
 
 SCHEMA: dict[str, tuple[str, ...]] = {
     # Replicas may start together: one at a time creates the tables (CREATE TABLE IF NOT
@@ -178,6 +198,17 @@ UPSERT_RELEASE = f"""
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
     ON CONFLICT (app, env, version) DO UPDATE SET status = excluded.status,
         rollout_percent = excluded.rollout_percent"""
+
+SELECT_REQUEST = (
+    f"SELECT requested_position, position, request FROM {REQUESTS} WHERE request_id = $1"
+)
+UPSERT_REQUEST = f"""
+    INSERT INTO {REQUESTS} (request_id, app, env, action, status, requested_by, requested_at,
+        expires_at, required, approvals, requested_position, position, request)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    ON CONFLICT (request_id) DO UPDATE SET status = excluded.status,
+        approvals = excluded.approvals, position = excluded.position,
+        request = excluded.request"""
 
 HISTORY_COLUMNS = (
     "position",

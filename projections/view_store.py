@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from ledger.domain.model import Environment
 from ledger.sql.database import Database
 from projections import failures, sql
 from projections.projectors import EnvKey, ViewChanges
+from projections.request_changes import ProjectedRequest
 from projections.rows import (
     app_row,
     environment_of,
     history_row,
+    projected_request_of,
     release_row,
+    request_row,
     state_row,
     storable_rows,
 )
@@ -74,6 +78,15 @@ class ViewStore:
         rows = await self.database.fetch(sql.SELECT_ENVIRONMENTS_OF_APP, app)
         return {(app, row["env"]): environment_of(row) for row in rows}
 
+    async def requests(self, ids: Iterable[str]) -> dict[str, ProjectedRequest]:
+        """The change requests of these ids, as last written (those it holds)."""
+        found: dict[str, ProjectedRequest] = {}
+        for request_id in ids:
+            row = await self.database.fetchrow(sql.SELECT_REQUEST, request_id)
+            if row is not None:
+                found[request_id] = projected_request_of(row)
+        return found
+
     async def write(self, changes: ViewChanges, start: int, end: int) -> None:
         """Apply a batch's changes and move the position from start to end, atomically."""
         async with self.database.transaction() as conn:
@@ -93,6 +106,9 @@ class ViewStore:
             if changes.history:
                 rows = storable_rows(history_row(item) for item in changes.history)
                 await conn.insert_many(sql.HISTORY, sql.HISTORY_COLUMNS, rows)
+            if requests := changes.requests.rows():
+                rows = storable_rows(request_row(r) for r in requests)
+                await conn.executemany(sql.UPSERT_REQUEST, rows)
 
     async def pass_over(
         self, start: int, position: int, event_id: str | None, error: BaseException
