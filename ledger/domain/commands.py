@@ -161,11 +161,11 @@ class ReportRuntime(
     instances: Annotated[list[InstanceReport], Meta(max_length=MAX_APP_INSTANCES)] = []
 
 
-PolicyApp = Annotated[str, Meta(pattern=r"^(\*|[a-z0-9][a-z0-9-]{0,62})$")]
+POLICY_APP_PATTERN = r"^(\*|[a-z0-9][a-z0-9-]{0,62})$"
+PolicyApp = Annotated[str, Meta(pattern=POLICY_APP_PATTERN)]
 """An app, or ``*``: the policy every app inherits."""
-RequestId = Annotated[
-    str, Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-]
+REQUEST_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+RequestId = Annotated[str, Meta(pattern=REQUEST_ID_PATTERN)]
 Reason = Annotated[Storable, Meta(min_length=1, max_length=4096)]
 
 
@@ -232,6 +232,11 @@ AnyCommand = CreateApp | RecordBuild | RecordEvidence | EnvCommand
 
 OPS: dict[str, type[AnyCommand]] = {cls.__struct_config__.tag: cls for cls in get_args(AnyCommand)}
 """Each command by its ``op``."""
+BATCHED = {
+    op: cls for op, cls in OPS.items() if cls not in (ApproveRequest, RejectRequest, ExpireRequest)
+}
+"""The commands a batch may carry: all but the steps of a change request, which name it by id
+(``/v1/requests/{request_id}``)."""
 
 
 class Context(Struct, frozen=True, kw_only=True):

@@ -42,7 +42,7 @@ class BatchResult(msgspec.Struct, kw_only=True):
 KEY = "idempotency_key"
 BatchItem = msgspec.defstruct(
     "BatchItem",
-    [(c.TAG, Literal[tuple(c.OPS)]), (KEY, Storable | None, None)],
+    [(c.TAG, Literal[tuple(c.BATCHED)]), (KEY, Storable | None, None)],
     kw_only=True,
 )
 """What an item says beyond its command: the ``op`` naming it, and an optional idempotency key
@@ -143,6 +143,6 @@ def _operation(command: type[c.AnyCommand]) -> type[msgspec.Struct]:
     )
 
 
-OPERATIONS = tuple(_operation(command) for command in c.OPS.values())
+OPERATIONS = tuple(_operation(command) for command in c.BATCHED.values())
 BatchOperation: Any = Union[OPERATIONS]  # noqa: UP007 (a union built from a tuple of types)
 """What an item may be, one operation per ``op``: the request body's schema (OpenAPI)."""

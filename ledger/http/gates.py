@@ -23,7 +23,7 @@ from ledger.http.requests import context_from, read_object
 from ledger.http.responses import json_response
 from ledger.http.routing import Handler
 from ledger.service.assessing import assess_change
-from ledger.wire.gates import PolicyView, WindowList, build_detail, request_view
+from ledger.wire.gates import PolicyView, RequestStepBody, WindowList, build_detail, request_view
 
 MAX_WINDOW_DAYS = 366
 
@@ -60,15 +60,6 @@ async def get_policy(request: web.Request) -> web.Response:
         frozen=in_force(policy.freeze, at or datetime.now(UTC)),
     )
     return json_response(view)
-
-
-async def put_policy(request: web.Request) -> web.Response:
-    """Set this level's policy (admin): ``{reason, policy}``; a field left out is inherited."""
-    app, env = _place(request)
-    body = await read_object(request)
-    cmd = msgspec.convert(body | {"app": app, "env": env}, c.SetPolicy)
-    result = await request.app[WRITER].run(cmd, context_from(request))
-    return json_response(result, 201)
 
 
 async def policy_windows(request: web.Request) -> web.Response:
@@ -109,15 +100,15 @@ async def get_request(request: web.Request) -> web.Response:
 
 
 async def _request(request: web.Request) -> ChangeRequest:
-    request_id = msgspec.convert({"id": request.match_info["id"]}, _RequestPath).id
+    request_id = msgspec.convert(dict(request.match_info), _RequestPath).request_id
     found = await asyncio.to_thread(change_request, request.app[STORE], request_id)
     if found is None:
-        raise NotFound(f"change request {request_id} does not exist", field="id")
+        raise NotFound(f"change request {request_id} does not exist", field="request_id")
     return found
 
 
 class _RequestPath(msgspec.Struct, frozen=True):
-    id: c.RequestId
+    request_id: c.RequestId
 
 
 def request_step(cls: type[c.ApproveRequest] | type[c.RejectRequest]) -> Handler:
@@ -125,8 +116,9 @@ def request_step(cls: type[c.ApproveRequest] | type[c.RejectRequest]) -> Handler
     changed (a principal's second approval counts once)."""
 
     async def handler(request: web.Request) -> web.Response:
-        found = await _request(request)
         body = await read_object(request)
+        msgspec.convert(body, RequestStepBody)  # the body first: its faults before the lookup
+        found = await _request(request)
         where = {"app": found.app, "env": found.env, "request_id": found.request_id}
         cmd = msgspec.convert(body | where, cls)
         result = await request.app[WRITER].run(cmd, context_from(request))

@@ -8,7 +8,8 @@ from typing import Any
 import msgspec
 
 from ledger import __version__
-from ledger.domain.names import FLAG_PATTERN, NAME_PATTERN
+from ledger.domain.commands import REQUEST_ID_PATTERN
+from ledger.domain.names import BUILD_ID_PATTERN, FLAG_PATTERN, NAME_PATTERN
 from ledger.http.consistency import CONSISTENCY, LATEST
 from ledger.http.routing import Route
 from ledger.webhooks.registry import ID_PATTERN as WEBHOOK_ID_PATTERN
@@ -41,7 +42,7 @@ def _operation(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": route.summary,
         "operationId": route.method.lower() + re.sub(r"\W+", "_", route.path),
-        "parameters": [_param(p, "path") for p in path_params]
+        "parameters": [_param(p, "path", route.path_schemas) for p in path_params]
         + [_param(q, "query") for q in route.query],
         "responses": {
             **{str(status): _success(route, by_type) for status in (route.status, *route.also)},
@@ -75,6 +76,8 @@ PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "flag": {"type": "string", "pattern": FLAG_PATTERN},
     "event_id": {"type": "string", "format": "uuid"},
     "id": {"type": "string", "pattern": WEBHOOK_ID_PATTERN},
+    "build_id": {"type": "string", "pattern": BUILD_ID_PATTERN},
+    "request_id": {"type": "string", "pattern": REQUEST_ID_PATTERN},
     "a": {"type": "integer", "minimum": 1},  # the releases compared
     "b": {"type": "integer", "minimum": 1},
 }
@@ -88,11 +91,11 @@ CONSISTENCY_PARAMETER = {
 }
 
 
-def _param(name: str, where: str) -> dict[str, Any]:
+def _param(name: str, where: str, own: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     integer = name in INTEGER_PARAMETERS
     schema = {"type": "integer", "minimum": 0} if integer else {"type": "string"}
     if where == "path":
-        schema = PATH_SCHEMAS.get(name, schema)
+        schema = (own or {}).get(name) or PATH_SCHEMAS.get(name, schema)
     param = {"name": name, "in": where, "required": where == "path", "schema": schema}
     return param | CONSISTENCY_PARAMETER if name == "consistency" else param
 

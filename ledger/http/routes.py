@@ -20,7 +20,6 @@ from ledger.wire.cloudevents import CloudEvent
 from ledger.wire.gates import (
     Assessment,
     BuildDetail,
-    PolicyChange,
     PolicyView,
     RequestList,
     RequestStepBody,
@@ -311,21 +310,22 @@ def _runtime_routes() -> list[Route]:
 def _gate_routes() -> list[Route]:
     """Gates: policies, evidence on builds, change requests, and assessments."""
     policy = "/v1/apps/{app}/envs/{env}/policy"
-    request = "/v1/requests/{id}"
+    request = "/v1/requests/{request_id}"
+    every = {"app": {"type": "string", "pattern": c.POLICY_APP_PATTERN}}  # an app, or *
     return [
         _get(
             policy, gates.get_policy, PolicyView, "The policy in force (?at= a time)",
-            query=("at",),
+            query=("at",), path_schemas=every,
         ),
         Route(
-            method="PUT", path=policy, handler=gates.put_policy, body=PolicyChange,
-            response=WriteResult, status=201,
+            method="PUT", path=policy, handler=write(c.SetPolicy, {}), body=c.SetPolicy,
+            response=WriteResult, status=201, path_schemas=every,
             summary="Set an app's policy in an env, or every app's with * (admin)",
         ),
         _get(
             f"{policy}/windows", gates.policy_windows, WindowList,
             "The freeze windows in force between ?from= and ?to= (default: the next 30 days)",
-            query=("from", "to"),
+            query=("from", "to"), path_schemas=every,
         ),
         Route(
             method="POST", path="/v1/apps/{app}/builds/{build_id}/evidence",

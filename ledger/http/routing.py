@@ -23,3 +23,4 @@ class Route(Struct, frozen=True, kw_only=True):
     content_type: str = "application/json"
     renames: dict[str, str] = {}
     query: tuple[str, ...] = ()
+    path_schemas: dict[str, dict[str, Any]] = {}  # path parameters checked otherwise than usual

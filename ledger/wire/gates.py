@@ -19,13 +19,6 @@ from ledger.domain.secrets import is_secret
 from ledger.domain.windows import Occurrence
 
 
-class PolicyChange(Struct, kw_only=True, forbid_unknown_fields=True):
-    """The body of a PUT of a policy: this level's document, and why it changes."""
-
-    reason: Reason
-    policy: PolicyDocument
-
-
 class RequestStepBody(Struct, kw_only=True, forbid_unknown_fields=True):
     """The body of an approval (reason optional) or a rejection (reason required)."""
 

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 from aiohttp.test_utils import TestClient
 
+from ledger.domain.commands import POLICY_APP_PATTERN
 from ledger.domain.names import FLAG_PATTERN, NAME_PATTERN
 from ledger.settings import Settings
 
@@ -50,10 +51,14 @@ def path_parameters(document: dict[str, Any]) -> list[tuple[str, str, dict[str, 
 
 def test_names_carry_the_patterns_the_ledger_names_things_by(document: dict[str, Any]) -> None:
     expected = {"app": NAME_PATTERN, "env": NAME_PATTERN, "flag": FLAG_PATTERN}
-    found = [(p["name"], p["schema"].get("pattern")) for _, _, p in path_parameters(document)]
-    assert {name for name, _ in found} >= set(expected)
-    for name, pattern in found:
-        if name in expected:
+    found = [
+        (path, p["name"], p["schema"].get("pattern")) for _, path, p in path_parameters(document)
+    ]
+    assert {name for _, name, _ in found} >= set(expected)
+    for path, name, pattern in found:
+        if path.endswith(("/policy", "/policy/windows")) and name == "app":
+            assert pattern == POLICY_APP_PATTERN, path  # an app, or * for every app
+        elif name in expected:
             assert pattern == expected[name], name
 
 
@@ -123,11 +128,15 @@ EXAMPLES = [
     {"op": "rollback", "app": "shop", "env": "qa", "reason": "bad config"},
     {"op": "report_runtime", "app": "shop", "env": "qa", "reporter": "k8s:qa",
      "instances": [{"id": "shop-7d9c-abc", "artifact_digest": "sha256:" + "b" * 64}]},
+    {"op": "record_evidence", "app": "shop", "build_id": "b1", "type": "tests",
+     "status": "passed"},
+    {"op": "set_policy", "app": "*", "env": "qa", "reason": "tested first",
+     "policy": {"required_evidence": ["tests"]}},
 ]  # fmt: skip
 
 
 def test_the_batch_body_is_one_operation_per_op(document: dict[str, Any]) -> None:
-    from ledger.domain.commands import OPS
+    from ledger.domain.commands import BATCHED as OPS
 
     body = document["paths"]["/v1/events:batch"]["post"]["requestBody"]
     items = body["content"]["application/json"]["schema"]["items"]

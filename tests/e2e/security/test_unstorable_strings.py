@@ -65,7 +65,13 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "reporter": "k8s:staging",
         "instances": [INSTANCE],
     },
+    ("PUT", "/v1/apps/{app}/envs/{env}/policy"): {"reason": "why", "policy": {}},
+    ("POST", "/v1/apps/{app}/builds/{build_id}/evidence"): {"type": "tests", "status": "passed"},
+    ("POST", "/v1/requests/{request_id}/approve"): {},
+    ("POST", "/v1/requests/{request_id}/reject"): {"reason": "no"},
 }
+STEPS = "/v1/requests/"
+"""Routes that step a change request named by its id: write routes that are no batch op."""
 
 
 def resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
@@ -202,6 +208,7 @@ def test_every_string_field_of_every_batch_op_refuses_unstorable_characters(
         schema["title"].removesuffix("Body"): (method, path)
         for method, path, operation in write_operations(openapi)
         if _answers_a_write_result(operation)
+        and not path.startswith(STEPS)
         and (schema := _body_component(operation, components)) is not None
     }
     batch = openapi["paths"]["/v1/events:batch"]["post"]["requestBody"]["content"]
