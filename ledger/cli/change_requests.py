@@ -12,6 +12,8 @@ from ledger.cli.client import LedgerClient, Reply, segment
 from ledger.cli.options import NAME, TEXT, json_option, print_json
 
 STATUSES = ("pending", "released", "rejected", "expired", "failed", "all")
+MOST = 1000
+"""The most requests the ledger lists at once: how many pending ones a prefix is sought in."""
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 PREFIX = re.compile(r"[0-9a-f][0-9a-f-]{7,35}")
 
@@ -43,7 +45,7 @@ REQUEST_ID = RequestIdType()
 )  # fmt: skip
 @click.option("--app", type=NAME, help="Only requests of this app.")
 @click.option("--env", type=NAME, help="Only requests in this environment.")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, MOST), default=50, show_default=True)
 @json_option
 def requests(status: str, app: str | None, env: str | None, limit: int, as_json: bool) -> None:
     """List change requests, newest first: the changes waiting for approval by default.
@@ -120,7 +122,8 @@ def resolve(client: LedgerClient, given: str) -> str:
     """The full id of the pending request ``given`` starts, when it is not a full id."""
     if UUID.fullmatch(given):
         return given
-    pending = client.get("/v1/requests", {"status": "pending"}).json().get("items") or []
+    query: dict[str, str | int | None] = {"status": "pending", "limit": MOST}
+    pending = client.get("/v1/requests", query).json().get("items") or []
     found = [str(r.get("id")) for r in pending if str(r.get("id")).startswith(given)]
     if len(found) == 1:
         return found[0]
