@@ -58,6 +58,9 @@ def describe_problem(status: int, problem: Mapping[str, Any]) -> str:
     fields = [str(e.get("field")) for e in problem.get("errors") or [] if isinstance(e, dict)]
     if fields:
         line += f" [fields: {', '.join(fields)}]"
+    if problem.get("gate"):
+        policy = f", policy {problem['policy']}" if problem.get("policy") else ""
+        line += f" [gate: {problem['gate']}{policy}]"
     return " ".join(line.split())
 
 
@@ -107,6 +110,9 @@ class LedgerClient:
 
     def post(self, path: str, body: Mapping[str, Any]) -> Reply:
         return self._send("POST", path, None, json.dumps(body).encode())
+
+    def put(self, path: str, body: Mapping[str, Any]) -> Reply:
+        return self._send("PUT", path, None, json.dumps(body).encode())
 
     def post_ndjson(self, path: str, lines: bytes) -> Reply:
         return self._send("POST", path, None, lines, "application/x-ndjson")

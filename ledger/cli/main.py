@@ -10,6 +10,7 @@ from ledger import __version__
 from ledger.cli.admin import key, token
 from ledger.cli.audit import checkpoint, proof, verify
 from ledger.cli.bench import bench
+from ledger.cli.change_requests import approve, reject, requests
 from ledger.cli.diff import diff
 from ledger.cli.dora import dora
 from ledger.cli.drift import drift
@@ -18,6 +19,8 @@ from ledger.cli.failures import explain
 from ledger.cli.feed import feed
 from ledger.cli.importer import import_file
 from ledger.cli.natscli import nats_group
+from ledger.cli.pipeline import assert_gates, evidence
+from ledger.cli.policies import policy
 from ledger.cli.reads import history, releases, state
 from ledger.cli.rebuild import projections
 from ledger.cli.report import report
@@ -73,6 +76,12 @@ for command in (
     dora,
     drift,
     rollback,
+    policy,
+    evidence,
+    assert_gates,
+    requests,
+    approve,
+    reject,
     report,
     projections,
     token,

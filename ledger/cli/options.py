@@ -70,7 +70,17 @@ class TextType(click.ParamType[str]):
         return text
 
 
+class PolicyAppType(NameType):
+    """An app's name, or ``*``: the level of a policy every app inherits."""
+
+    name = "app|*"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return "*" if str(value) == "*" else super().convert(value, param, ctx)
+
+
 NAME = NameType()
+POLICY_APP = PolicyAppType()
 TIMESTAMP = TimestampType()
 TEXT = TextType()
 

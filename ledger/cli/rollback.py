@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ledger.cli import render
+from ledger.cli import gate_text, render
 from ledger.cli.client import LedgerClient, ProblemError, env_path
 from ledger.cli.options import NAME, TEXT
 
@@ -29,7 +29,9 @@ def rollback(app: str, env: str, to_version: int | None, reason: str, force: boo
     """Roll APP's ENV back: a new release with release N's build and config.
 
     Nothing is deleted. A rollback to a release older than an irreversible migration is refused
-    unless --force is given.
+    unless --force is given. Where the policy wants approvals for rollbacks, the rollback
+    waits as a change request: its id is printed (exit code 0), and the last approval makes
+    the release (`ledger approve ID`).
 
     \b
     Examples:
@@ -48,8 +50,21 @@ def rollback(app: str, env: str, to_version: int | None, reason: str, force: boo
             raise
         raise click.ClickException(_refusal(error, force)) from None
     written = reply.json()
+    if reply.status == 202:
+        click.echo(waiting_for_approval(written))
+        return
     click.echo(f"rolled back {app}/{env}: {render.release_line(written.get('release'))}")
     click.echo(f"position {written.get('position')}")
+
+
+def waiting_for_approval(written: dict[str, Any]) -> str:
+    """What a change answered with 202 says: the request it made, and what it waits for."""
+    request = written.get("request") or {}
+    return (
+        f"waiting for approval: {gate_text.request_line(request)}\n"
+        f"approve it with: ledger approve {request.get('id')}\n"
+        f"position {written.get('position')}"
+    )
 
 
 def _refusal(error: ProblemError, force: bool) -> str:
