@@ -56,7 +56,10 @@ _OF_ENVIRONMENT = (
     f"AND kind IN ({', '.join(repr(k) for k in ENVIRONMENT_KINDS)})"
 )
 EXPORT_CHUNK = 1000
-TIMELINE_KINDS = ("config", "deploy", "promote", "rollback", "rollout", "flag", "runtime")
+TIMELINE_KINDS = (
+    *("config", "deploy", "promote", "rollback", "rollout", "flag", "runtime"),
+    *("denied", "request"),
+)
 
 
 def cursor_of(position: int) -> str:
@@ -241,8 +244,8 @@ class Queries:
     async def timeline(
         self, since: datetime, until: datetime, app: str | None = None, env: str | None = None
     ) -> list[HistoryItem]:
-        """Releases made, rollouts, flag flips and runtime changes recorded in [since, until),
-        in log order."""
+        """Releases made, rollouts, flag flips, runtime changes, refusals and the steps of
+        change requests recorded in [since, until), in log order."""
         args: list[object] = [timestamp(since), timestamp(until)]
         where = f"kind IN ({', '.join(repr(k) for k in TIMELINE_KINDS)}) "
         where += "AND recorded_at >= $1 AND recorded_at < $2"

@@ -1,5 +1,7 @@
 """DORA metrics of delivery: deployment frequency, lead time for changes, change failure rate
-and time to restore. Pure: steps in, numbers out. The README ("DORA metrics") defines each.
+and time to restore, with what the gates did to them: lead time split into the wait for
+approval and the rest, and the changes refused, overridden and expired. Pure: steps in,
+numbers out. The README ("DORA metrics") defines each.
 
 The steps of one environment are replayed in log order by ``outcomes``, which follows what
 became of each release made in the window; ``metrics`` turns the outcomes into numbers.
@@ -13,8 +15,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Literal
 
-from msgspec import Struct
+from msgspec import Struct, field
 
+from ledger.domain.dora_drift import DriftSeen, drift_of
 from ledger.domain.events import ReleaseCause, ReleaseStatus
 from ledger.domain.model import LIVE
 
@@ -30,6 +33,8 @@ class ReleaseMade(Struct, frozen=True, kw_only=True):
     status: ReleaseStatus
     build_id: str | None
     at: datetime
+    requested_at: datetime | None = None  # made through a change request asked for then
+    overridden: bool = False  # an admin overrode a freeze window to make it
 
 
 class RolloutEnded(Struct, frozen=True, kw_only=True):
@@ -44,15 +49,19 @@ class FlagFlipped(Struct, frozen=True, kw_only=True):
     at: datetime
 
 
-class DriftSeen(Struct, frozen=True, kw_only=True):
-    """Drift was detected (``drifted``) or resolved in an environment's runtime."""
+class ChangeRefused(Struct, frozen=True, kw_only=True):
+    """The policy refused a command (recorded as denied)."""
 
     at: datetime
-    drifted: bool
-    unrecorded: tuple[str, ...] = ()
 
 
-Step = ReleaseMade | RolloutEnded | FlagFlipped | DriftSeen
+class RequestExpired(Struct, frozen=True, kw_only=True):
+    """A change request expired before it had its approvals."""
+
+    at: datetime
+
+
+Step = ReleaseMade | RolloutEnded | FlagFlipped | DriftSeen | ChangeRefused | RequestExpired
 
 
 class Outcome(Struct, kw_only=True):
@@ -66,6 +75,13 @@ class Outcome(Struct, kw_only=True):
     succeeded_at: datetime | None = None
     failure: Failure | None = None
     restored_at: datetime | None = None
+    requested_at: datetime | None = None
+
+    @property
+    def approval_wait(self) -> float:
+        """Seconds from the change's request to its release (0 without a request)."""
+        requested = self.requested_at or self.created_at
+        return (self.created_at - requested).total_seconds()
 
 
 class Durations(Struct, kw_only=True):
@@ -74,6 +90,10 @@ class Durations(Struct, kw_only=True):
     count: int
     median_seconds: float | None
     p90_seconds: float | None
+
+
+def no_durations() -> Durations:
+    return Durations(count=0, median_seconds=None, p90_seconds=None)
 
 
 class DoraMetrics(Struct, kw_only=True):
@@ -89,6 +109,13 @@ class DoraMetrics(Struct, kw_only=True):
     unrestored: int
     time_drifted_seconds: float = 0.0  # summed over environments
     unrecorded_artifacts: int = 0  # distinct unrecorded artifacts found running
+    # the lead times made through a change request: from its request to its release
+    lead_time_approval_wait: Durations = field(default_factory=no_durations)
+    # every lead time less its wait for approval
+    lead_time_excluding_approval_wait: Durations = field(default_factory=no_durations)
+    refused_changes: int = 0  # commands the policy refused
+    overridden_changes: int = 0  # releases made by overriding a freeze window
+    expired_requests: int = 0  # change requests that expired unapproved
 
 
 class EnvironmentSteps(Struct, kw_only=True):
@@ -104,13 +131,11 @@ def outcomes(steps: Iterable[Step]) -> tuple[list[Outcome], int]:
     made: dict[int, Outcome] = {}
     flips = 0
     for step in steps:
-        if isinstance(step, DriftSeen):
-            continue
         if isinstance(step, FlagFlipped):
             flips += 1
         elif isinstance(step, ReleaseMade):
             _release_made(made, step)
-        elif step.version in made:
+        elif isinstance(step, RolloutEnded) and step.version in made:
             _rollout_ended(made, made[step.version], step)
     return list(made.values()), flips
 
@@ -126,6 +151,7 @@ def _release_made(made: dict[int, Outcome], step: ReleaseMade) -> None:
         build_id=step.build_id,
         created_at=step.at,
         status=step.status,
+        requested_at=step.requested_at,
     )
     made[step.version] = outcome
     if step.status == "succeeded":
@@ -180,8 +206,8 @@ def metrics(
     envs = list(envs)
     drifted, unrecorded = _drift_totals(envs, window) if window else (0.0, 0)
     deployments: list[Outcome] = []
-    lead_times: list[float] = []
-    unknown = flips = rollbacks = 0
+    leads = LeadTimes()
+    flips = rollbacks = 0
     causes = (*BUILD_CAUSES, "config") if include_config else BUILD_CAUSES
     for env in envs:
         made, flipped = outcomes(env.steps)
@@ -189,29 +215,57 @@ def metrics(
         rollbacks += sum(o.cause == "rollback" for o in made)
         counted = [o for o in made if o.cause in causes]
         deployments += counted
-        for outcome in _first_success_per_build(counted):
-            committed = committed_at.get((env.app, outcome.build_id or ""))
-            if committed is None:
-                unknown += 1
-            else:
-                assert outcome.succeeded_at is not None
-                lead_times.append((outcome.succeeded_at - committed).total_seconds())
+        leads.measure(env.app, _first_success_per_build(counted), committed_at)
     failed = [o for o in deployments if o.failure is not None]
     restored = [(o.restored_at - o.created_at).total_seconds() for o in failed if o.restored_at]
+    steps = [step for env in envs for step in env.steps]
     return DoraMetrics(
         deployments=len(deployments),
         flag_changes=flips,
         rollbacks=rollbacks,
         deployment_frequency=(len(deployments) + flips) / days,
-        lead_time=durations(lead_times),
-        lead_time_unknown=unknown,
+        lead_time=durations(leads.total),
+        lead_time_unknown=leads.unknown,
         failed_deployments=len(failed),
         change_failure_rate=len(failed) / len(deployments) if deployments else None,
         time_to_restore=durations(restored),
         unrestored=len(failed) - len(restored),
         time_drifted_seconds=drifted,
         unrecorded_artifacts=unrecorded,
+        lead_time_approval_wait=durations(leads.waits),
+        lead_time_excluding_approval_wait=durations(leads.rest),
+        refused_changes=sum(isinstance(step, ChangeRefused) for step in steps),
+        overridden_changes=sum(isinstance(step, ReleaseMade) and step.overridden for step in steps),
+        expired_requests=sum(isinstance(step, RequestExpired) for step in steps),
     )
+
+
+class LeadTimes(Struct, kw_only=True):
+    """Lead times in seconds, each split into its wait for approval and the rest."""
+
+    total: list[float] = field(default_factory=list)
+    waits: list[float] = field(default_factory=list)  # of the changes made through a request
+    rest: list[float] = field(default_factory=list)
+    unknown: int = 0  # changes of a build with no commit time
+
+    def measure(
+        self,
+        app: str,
+        changes: Iterable[Outcome],
+        committed_at: Mapping[tuple[str, str], datetime | None],
+    ) -> None:
+        """From each build's commit to its first success, for each change of a known commit."""
+        for outcome in changes:
+            committed = committed_at.get((app, outcome.build_id or ""))
+            if committed is None:
+                self.unknown += 1
+                continue
+            assert outcome.succeeded_at is not None
+            lead = (outcome.succeeded_at - committed).total_seconds()
+            self.total.append(lead)
+            self.rest.append(lead - outcome.approval_wait)
+            if outcome.requested_at is not None:
+                self.waits.append(outcome.approval_wait)
 
 
 def _drift_totals(
@@ -224,28 +278,6 @@ def _drift_totals(
         seconds += drifted
         unrecorded |= {(env.app, digest) for digest in found}
     return seconds, len(unrecorded)
-
-
-def drift_of(steps: Iterable[Step], since: datetime, until: datetime) -> tuple[float, set[str]]:
-    """Seconds an environment spent drifted in [since, until), and the unrecorded artifacts
-    found. Drift resolved in the window with no detection in it began before: from ``since``."""
-    began: datetime | None = None
-    seen_any = False
-    total = 0.0
-    unrecorded: set[str] = set()
-    for step in steps:
-        if not isinstance(step, DriftSeen):
-            continue
-        if step.drifted:
-            unrecorded |= set(step.unrecorded)
-            began = began or step.at
-        elif began is not None or not seen_any:
-            total += (step.at - (began or since)).total_seconds()
-            began = None
-        seen_any = True
-    if began is not None:
-        total += (until - began).total_seconds()
-    return total, unrecorded
 
 
 def _first_success_per_build(made: list[Outcome]) -> list[Outcome]:
@@ -263,7 +295,7 @@ def _first_success_per_build(made: list[Outcome]) -> list[Outcome]:
 def durations(seconds: list[float]) -> Durations:
     """Median, and the 90th percentile by nearest rank (the ⌈0.9·n⌉-th smallest)."""
     if not seconds:
-        return Durations(count=0, median_seconds=None, p90_seconds=None)
+        return no_durations()
     ordered = sorted(seconds)
     p90 = ordered[math.ceil(0.9 * len(ordered)) - 1]
     return Durations(

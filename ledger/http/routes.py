@@ -6,7 +6,7 @@ from typing import Any
 
 from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof, VerifyReport
 from ledger.domain import commands as c
-from ledger.http import audit, diffs, dora, exports, gates, reads, request_list, runtime
+from ledger.http import audit, diffs, dora, exports, gates, reads, request_list, runtime, whoami
 from ledger.http import webhooks as w
 from ledger.http.batch import BatchOperation, BatchResult, batch
 from ledger.http.feed import feed
@@ -30,6 +30,7 @@ from ledger.wire.runtime import DriftList, ReportAnswer, RuntimeReport
 from ledger.wire.shapes import (
     AppList,
     AppView,
+    Caller,
     DiffView,
     DoraView,
     HistoryItem,
@@ -149,6 +150,12 @@ def _read_routes() -> list[Route]:
             "The raw log as CloudEvents (Ledger-Next-After: the next `after`)",
             query=("after", "limit"),
             content_type="application/cloudevents-batch+json",
+        ),
+        _get(
+            "/v1/whoami",
+            whoami.whoami,
+            Caller,
+            "The caller: principal, kind and scopes (null in open mode, where all apply)",
         ),
     ]
 

@@ -1,10 +1,11 @@
 """Delivery performance (DORA) of environments: the timeline from the history view, each
-build's commit time from the event store, and the pure math of ``ledger.domain.dora``."""
+build's commit time and each change request's end from the event store, and the pure math of
+``ledger.domain.dora``."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -12,18 +13,21 @@ import msgspec
 
 from ledger.domain.dora import (
     BUILD_CAUSES,
+    ChangeRefused,
     DoraMetrics,
-    DriftSeen,
     EnvironmentSteps,
     FlagFlipped,
     ReleaseMade,
+    RequestExpired,
     RolloutEnded,
     Step,
     metrics,
 )
+from ledger.domain.dora_drift import DriftSeen
 from ledger.domain.events import ReleaseStatus
 from ledger.domain.model import Build
 from ledger.domain.names import build_id
+from ledger.domain.requests import ChangeRequest, request_stream
 from ledger.eventstore.application import LedgerStore
 from ledger.wire.shapes import DoraView, EnvironmentDora, HistoryItem
 
@@ -31,12 +35,18 @@ if TYPE_CHECKING:
     from projections.queries import Queries
 
 RELEASE_KINDS = ("config", "deploy", "promote", "rollback")
+EVERY_APP = "*"  # a policy level, not an app: refusals to change it are no app's
 
 
 class _Release(msgspec.Struct):
     version: int
     status: ReleaseStatus
     build_id: str | None = None
+
+
+class _Gates(msgspec.Struct):
+    requested_at: datetime | None = None
+    overrode: list[str] = []
 
 
 class _Rollout(msgspec.Struct):
@@ -62,7 +72,8 @@ class Window(msgspec.Struct, frozen=True, kw_only=True):
 async def report(queries: Queries, store: LedgerStore, window: Window) -> DoraView:
     """The DORA metrics of the window's environments, pooled (and broken down if asked)."""
     items = await queries.timeline(window.since, window.until, window.app, window.env)
-    envs = steps_by_environment(items)
+    expired = await asyncio.to_thread(expired_at, store, requests_of(items))
+    envs = steps_by_environment(items, expired)
     committed = await asyncio.to_thread(committed_at, store, builds_deployed(envs))
 
     def measure(scope: list[EnvironmentSteps]) -> DoraMetrics:
@@ -88,12 +99,15 @@ async def report(queries: Queries, store: LedgerStore, window: Window) -> DoraVi
     )
 
 
-def steps_by_environment(items: Iterable[HistoryItem]) -> list[EnvironmentSteps]:
-    """The history items as steps, per environment (in log order), environments by name."""
+def steps_by_environment(
+    items: Iterable[HistoryItem], expired: Mapping[str, datetime] | None = None
+) -> list[EnvironmentSteps]:
+    """The history items as steps, per environment (in log order), environments by name;
+    ``expired``: when each change request that expired did (see ``expired_at``)."""
     envs: dict[tuple[str, str], EnvironmentSteps] = {}
     for item in items:
-        step = step_of(item)
-        if step is None or item.env is None:
+        step = step_of(item, expired or {})
+        if step is None or item.env is None or item.app == EVERY_APP:
             continue
         key = (item.app, item.env)
         if key not in envs:
@@ -102,16 +116,19 @@ def steps_by_environment(items: Iterable[HistoryItem]) -> list[EnvironmentSteps]
     return [envs[key] for key in sorted(envs)]
 
 
-def step_of(item: HistoryItem) -> Step | None:
+def step_of(item: HistoryItem, expired: Mapping[str, datetime]) -> Step | None:
     """A history item as a DORA step; None for one that is none (a rollout step in between)."""
     if item.kind in RELEASE_KINDS:
         release = msgspec.convert(item.data["release"], _Release)
+        gates = msgspec.convert(item.data.get("gates") or {}, _Gates)
         return ReleaseMade(
             version=release.version,
             cause=item.kind,  # type: ignore[arg-type]
             status=release.status,
             build_id=release.build_id,
             at=item.recorded_at,
+            requested_at=gates.requested_at,
+            overridden=bool(gates.overrode),
         )
     if item.kind == "rollout":
         rollout = msgspec.convert(item.data, _Rollout)
@@ -125,7 +142,32 @@ def step_of(item: HistoryItem) -> Step | None:
         return DriftSeen(
             at=item.recorded_at, drifted="was" not in item.data, unrecorded=tuple(found)
         )
+    return _gate_step(item, expired)
+
+
+def _gate_step(item: HistoryItem, expired: Mapping[str, datetime]) -> Step | None:
+    """A refusal, or the expiry of a change request (its ending event, at its end)."""
+    if item.kind == "denied":
+        return ChangeRefused(at=item.recorded_at)
+    if item.kind == "request" and expired.get(item.data["request_id"]) == item.recorded_at:
+        return RequestExpired(at=item.recorded_at)
     return None
+
+
+def requests_of(items: Iterable[HistoryItem]) -> set[str]:
+    """The change requests the items are steps of."""
+    return {item.data["request_id"] for item in items if item.kind == "request"}
+
+
+def expired_at(store: LedgerStore, request_ids: Iterable[str]) -> dict[str, datetime]:
+    """When each of the change requests that expired did, as its stream says."""
+    found: dict[str, datetime] = {}
+    for request_id in request_ids:
+        request = store.load(request_stream(request_id))
+        if isinstance(request, ChangeRequest) and request.status == "expired":
+            assert request.ended_at is not None
+            found[request_id] = request.ended_at
+    return found
 
 
 def builds_deployed(envs: Iterable[EnvironmentSteps]) -> set[tuple[str, str]]:

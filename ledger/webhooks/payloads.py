@@ -2,8 +2,9 @@
 
 ``json``: the event's CloudEvent (secrets redacted), as on NATS and GET /v1/events.
 ``slack``: a Block Kit message an incoming webhook posts to a channel: who, what, where,
-which release and commit, a link to the diff, an emoji per kind; rollbacks and failures
-stand out. ``text`` carries the one-line summary for notifications and old clients.
+which release and commit, a link to the diff, a link to the dashboard's page of a change
+request, an emoji per kind; rollbacks and failures stand out. ``text`` carries the one-line
+summary for notifications and old clients.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 
@@ -32,9 +34,13 @@ EMOJI = {
     "rollback": "⏪",
     "promote": "⏩",
     "denied": "⛔",
+    "request": "🙋",
 }
 FAILURE_EMOJI = "🚨"
 SHORT_COMMIT = 7
+SHORT_REQUEST = 8
+REQUEST_PAGE = "/#/requests/"
+"""The dashboard's page of a change request (GET / reads the id after the hash)."""
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -81,6 +87,34 @@ def diff_url(item: HistoryItem, base_url: str) -> str | None:
     return base_url + path
 
 
+def request_of(item: HistoryItem) -> str | None:
+    """The change request an item is a step of, or whose release it made."""
+    gates = item.data.get("gates")
+    found = item.data.get("request_id") if item.kind == "request" else None
+    if found is None and isinstance(gates, dict):
+        found = gates.get("request_id")
+    return found if isinstance(found, str) and found else None
+
+
+def request_url(item: HistoryItem, base_url: str) -> str | None:
+    """The dashboard's page of the item's change request."""
+    request_id = request_of(item)
+    return None if request_id is None else base_url + REQUEST_PAGE + quote(request_id, safe="")
+
+
+def _links(item: HistoryItem, base_url: str) -> list[str]:
+    """The message's links, in mrkdwn: the release's diff, the change request's page."""
+    links = []
+    diff = diff_url(item, base_url)
+    if diff:
+        version = _release(item)["version"]
+        links.append(f"<{diff}|diff v{version - 1} → v{version}>")
+    request = request_url(item, base_url)
+    if request:
+        links.append(f"<{request}|request {str(request_of(item))[:SHORT_REQUEST]}>")
+    return links
+
+
 def _headline(item: HistoryItem) -> str | None:
     where = f"{item.app} {item.env}" if item.env else item.app
     if item.kind == "rollback":
@@ -119,11 +153,7 @@ def slack_message(item: HistoryItem, base_url: str) -> dict[str, Any]:
         blocks.append({"type": "header", "text": {"type": "plain_text", "text": headline[:150]}})
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line[:3000]}})
     blocks.append({"type": "section", "fields": _fields(item)[:10]})
-    context = [f"{item.kind} · position {item.position} · {item.recorded_at:%Y-%m-%d %H:%M:%S} UTC"]
-    link = diff_url(item, base_url)
-    if link:
-        version = _release(item)["version"]
-        context.insert(0, f"<{link}|diff v{version - 1} → v{version}>")
-    text = " · ".join(context)
+    when = f"{item.kind} · position {item.position} · {item.recorded_at:%Y-%m-%d %H:%M:%S} UTC"
+    text = " · ".join([*_links(item, base_url), when])
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
     return {"text": item.summary, "blocks": blocks}

@@ -186,6 +186,15 @@ class DoraView(Struct, kw_only=True):
     environments: list[EnvironmentDora] = []
 
 
+class Caller(Struct, kw_only=True):
+    """Who the ledger takes the caller for: what a page needs to offer only what it may do."""
+
+    actor: str
+    actor_kind: ActorKind
+    authenticated: bool  # false: open mode, the actor is the X-Ledger-Actor header
+    scopes: list[str] | None  # null in open mode, where every scope applies
+
+
 class FieldError(Struct, kw_only=True):
     field: str
     message: str

@@ -20,7 +20,7 @@ from ledger.domain.events import Artifact, Pipeline
 from ledger.eventstore.application import LedgerStore
 from ledger.http.keys import TOKENS
 from ledger.http.server import create_app
-from ledger.service.session import Session
+from ledger.service.session import Decided, Session
 from ledger.service.tokens import parse_scopes
 from ledger.service.unit_of_work import handle
 from ledger.settings import Settings
@@ -40,14 +40,19 @@ class Story:
 
     def at(self, when: datetime, cmd: c.AnyCommand, ctx: c.Context = CI) -> int:
         """Decide and save the command as if the ledger's clock said ``when``; its position."""
+        decided, position = self.decide(when, cmd, ctx)
+        assert decided.refusal is None, decided.refusal
+        return position
+
+    def decide(self, when: datetime, cmd: c.AnyCommand, ctx: c.Context = CI) -> tuple[Decided, int]:
+        """Decide and save the command at ``when``, refused or not: what it did, and where."""
         session = Session(self.store, OrderedDict())
         decided = handle(session, cmd, ctx, when)
-        assert decided.refusal is None, decided.refusal
         recordings = self.store.save(*session.pending)
         positions = {id(r.domain_event): r.notification.id for r in recordings}
         position = max(positions[id(event)] for event in decided.events)  # not idempotency's
         self.positions.append(position)
-        return position
+        return decided, position
 
     def build(
         self, when: datetime, bid: str, *, committed_at: datetime | None = None, app: str = "shop"

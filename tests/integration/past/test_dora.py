@@ -70,6 +70,12 @@ async def test_one_environment(read: Any, timeline: Story) -> None:
         "unrestored": 0,
         "time_drifted_seconds": 0.0,  # no runtime reports
         "unrecorded_artifacts": 0,
+        # no policy: nothing waited for approval, nothing was refused
+        "lead_time_approval_wait": {"count": 0, "median_seconds": None, "p90_seconds": None},
+        "lead_time_excluding_approval_wait": report["metrics"]["lead_time"],
+        "refused_changes": 0,
+        "overridden_changes": 0,
+        "expired_requests": 0,
     }
 
 

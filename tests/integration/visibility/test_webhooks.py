@@ -212,6 +212,30 @@ async def test_slack_messages_are_block_kit_with_a_diff_link(start, receiver) ->
     assert rollback["text"].endswith(": payment errors")
 
 
+async def test_slack_messages_of_a_change_request_link_its_dashboard_page(start, receiver) -> None:
+    ledger = await start(public_url="https://ledger.example.com/")
+    fast(ledger)
+    await ledger.seed()
+    policy = {"reason": "four eyes", "policy": {"approvals": {"required": 1}}}
+    await ledger.write("PUT", "/v1/apps/shop/envs/prod/policy", policy)
+    await add_webhook(ledger, receiver.url, format="slack", filter={"kind": ["request", "deploy"]})
+    status, answer = await ledger.request(
+        "POST", "/v1/apps/shop/envs/prod/deploys", {"build_id": "b1"}
+    )
+    assert status == 202, answer
+    request_id = answer["request"]["id"]
+    await ledger.write(
+        "POST", f"/v1/requests/{request_id}/approve", {}, **{"X-Ledger-Actor": "bob"}
+    )
+    # requested, approved, the release, released
+    messages = [json.loads(body) for _, body in await receiver.until(4)]
+    page = f"<https://ledger.example.com/#/requests/{request_id}|request {request_id[:8]}>"
+    for message in messages:
+        context = message["blocks"][-1]["elements"][0]["text"]
+        assert page in context, message
+    assert messages[2]["text"].endswith("approved by bob")
+
+
 async def test_webhooks_are_for_admins(ledger, receiver) -> None:
     tokens = ledger.server.app[TOKENS]
     reader = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ledger.domain.dora import DriftSeen, EnvironmentSteps, drift_of, metrics
+from ledger.domain.dora import EnvironmentSteps, metrics
+from ledger.domain.dora_drift import DriftSeen, drift_of
 
 SINCE = datetime(2025, 3, 1, tzinfo=UTC)
 UNTIL = SINCE + timedelta(days=1)

@@ -13,7 +13,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from ledger.webhooks.models import WebhookFilter, is_failure
-from ledger.webhooks.payloads import diff_url, signature, slack_message
+from ledger.webhooks.payloads import diff_url, request_url, signature, slack_message
 from ledger.wire.shapes import HistoryItem
 
 BASE = "https://ledger.example.com"
@@ -54,6 +54,29 @@ ITEMS = [
     item("promote", "ci-bot promoted shop v42 (a1b2c3d) from staging to prod", release=RELEASE),
     item("denied", "bob was denied deploy in shop prod: prod is protected"),
 ]
+REQUEST_ID = "0b7e3f52-9c1d-4e8a-a6f0-5d2c1b9e8f70"
+REQUESTED = item(
+    "request",
+    f"ci-bot requested a deploy build b42 of shop to prod — waits for 1 approval "
+    f"(request {REQUEST_ID[:8]})",
+    request_id=REQUEST_ID,
+    command={"op": "deploy", "app": "shop", "env": "prod", "build_id": "b42"},
+    required=1,
+    build_id="b42",
+)
+APPROVED = item(
+    "request",
+    f"bob approved request {REQUEST_ID[:8]} in shop prod",
+    request_id=REQUEST_ID,
+    approvals=1,
+)
+RELEASED_BY_REQUEST = item(
+    "deploy",
+    "ci-bot deployed shop v42 (a1b2c3d) to prod — approved by bob",
+    release=RELEASE,
+    gates={"policy": "shop/prod v1", "request_id": REQUEST_ID, "approved_by": ["bob"]},
+)
+ITEMS += [REQUESTED, APPROVED, RELEASED_BY_REQUEST]
 
 
 @pytest.mark.parametrize("change", ITEMS, ids=[i.kind for i in ITEMS])
@@ -127,3 +150,28 @@ def test_a_filter_matches_every_given_condition() -> None:
     assert not WebhookFilter(kind=["flag"]).matches(deploy)
     assert not WebhookFilter(failures_only=True).matches(deploy)
     assert WebhookFilter(failures_only=True, kind=["rollback"]).matches(ITEMS[7])
+
+
+def context_of(message: dict[str, Any]) -> str:
+    text: str = message["blocks"][-1]["elements"][0]["text"]
+    return text
+
+
+def test_a_change_request_links_its_page_on_the_dashboard() -> None:
+    page = f"{BASE}/#/requests/{REQUEST_ID}"
+    for step in (REQUESTED, APPROVED):
+        assert request_url(step, BASE) == page
+        assert context_of(slack_message(step, BASE)).startswith(f"<{page}|request 0b7e3f52>")
+    assert slack_message(REQUESTED, BASE)["blocks"][0]["text"]["text"].startswith("🙋 ci-bot")
+
+
+def test_a_release_made_through_a_request_links_its_diff_and_its_request() -> None:
+    context = context_of(slack_message(RELEASED_BY_REQUEST, BASE))
+    assert context.startswith(
+        f"<{BASE}/v1/apps/shop/envs/prod/releases/41/diff/42|diff v41 → v42> · "
+        f"<{BASE}/#/requests/{REQUEST_ID}|request 0b7e3f52> · deploy · position 42"
+    )
+
+
+def test_changes_of_no_request_link_none() -> None:
+    assert [i.kind for i in ITEMS if request_url(i, BASE)] == ["request", "request", "deploy"]
