@@ -38,7 +38,8 @@ def import_file(file: Path, chunk: int, skip: int) -> None:
     """Send the commands of FILE (NDJSON: one {"op": …, …} per line) in batches.
 
     Each line is answered on its own; a line that is not a JSON object, and a command the ledger
-    refuses, is listed on stderr with its line number, and the exit code is 1 when any was.
+    refuses, is listed on stderr with its line number, and the exit code is 1 when any was. A
+    change the policy makes wait for approval is listed with its change request's id.
 
     Re-running is safe: each command is sent with an idempotency key made from its line (or its
     own "idempotency_key"), so a command imported before is answered as it was the first time
@@ -49,6 +50,7 @@ def import_file(file: Path, chunk: int, skip: int) -> None:
     total = len(records) + len(refused)
     client = LedgerClient.from_env()
     replayed = 0
+    waiting: list[tuple[int, str]] = []
     with _progress() as progress:
         task = progress.add_task("importing", total=len(records))
         for start in range(0, len(records), chunk):
@@ -56,7 +58,11 @@ def import_file(file: Path, chunk: int, skip: int) -> None:
             results = _send(client, part, done_up_to=records[start - 1][0] if start else skip)
             refused += [(part[r["index"]][0], r["problem"]) for r in results if "problem" in r]
             replayed += sum(1 for r in results if r.get("result", {}).get("replayed"))
+            waiting += [(part[r["index"]][0], r["result"]["request"]["id"]) for r in results
+                        if r.get("status") == 202]  # fmt: skip
             progress.update(task, advance=len(part))
+    for line, request_id in waiting:
+        click.echo(f"line {line}: waits for approval as change request {request_id}", err=True)
     _report(total, refused, replayed)
 
 

@@ -61,6 +61,7 @@ def evidence(
     type=click.Choice(ACTIONS),
     help="The change (default: deploy with --build, promote with --from-env).",
 )
+@click.option("--to", "to_version", type=click.IntRange(min=1), help="A rollback's target release.")
 @json_option
 def assert_gates(
     app: str,
@@ -68,6 +69,7 @@ def assert_gates(
     build: str | None,
     from_env: str | None,
     action: str | None,
+    to_version: int | None,
     as_json: bool,
 ) -> None:
     """Ask whether a change to APP's ENV would pass its gates now, for this principal.
@@ -88,9 +90,9 @@ def assert_gates(
     Examples:
       ledger assert shop prod --build b42
       ledger assert shop prod --from-env staging
-      ledger assert shop prod --action rollback
+      ledger assert shop prod --action rollback --to 41
     """
-    query = _query(build, from_env, action)
+    query = _query(build, from_env, action, to_version)
     reply = LedgerClient.from_env().get(env_path(app, env) + "/gates", query)
     assessment = reply.json()
     if as_json:
@@ -100,16 +102,21 @@ def assert_gates(
     raise click.exceptions.Exit(exit_code(assessment))
 
 
-def _query(build: str | None, from_env: str | None, action: str | None) -> dict[str, str | None]:
+def _query(
+    build: str | None, from_env: str | None, action: str | None, to_version: int | None
+) -> dict[str, str | None]:
     """The assessment's query; a change that names the wrong things is a usage error."""
     action = action or ("promote" if from_env else "deploy")
+    if to_version is not None and action != "rollback":
+        raise click.UsageError("--to names a rollback's target: give --action rollback")
     if action == "deploy" and (build is None or from_env is not None):
         raise click.UsageError("a deploy needs --build (and no --from-env)")
     if action == "promote" and (from_env is None or build is not None):
         raise click.UsageError("a promotion needs --from-env (and no --build)")
     if action in ("rollback", "config") and (build or from_env):
         raise click.UsageError(f"--action {action} takes neither --build nor --from-env")
-    return {"build": build, "from_env": from_env, "action": action}
+    target = str(to_version) if to_version is not None else None
+    return {"build": build, "from_env": from_env, "action": action, "to_version": target}
 
 
 def exit_code(assessment: Mapping[str, Any]) -> int:

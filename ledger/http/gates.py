@@ -17,7 +17,7 @@ from ledger.domain.requests import ChangeRequest
 from ledger.domain.windows import in_force, occurrences
 from ledger.eventstore.policies import build_of, change_request, policy_levels, secret_keys
 from ledger.http.keys import SETTINGS, STORE, WRITER
-from ledger.http.parameters import time_param
+from ledger.http.parameters import int_param, time_param
 from ledger.http.problems import Unprocessable
 from ledger.http.requests import context_from, read_object
 from ledger.http.responses import json_response
@@ -150,6 +150,8 @@ def _assessed(request: web.Request, app: str, env: str) -> GatedCommand:
     if action == "promote":
         return msgspec.convert(fields | {"from_env": query.get("from_env", "")}, c.Promote)
     if action == "rollback":
+        target = int_param(request, "to_version")
+        fields |= {"to_version": target} if target is not None else {}
         return msgspec.convert(fields | {"reason": "assessment"}, c.Rollback)
     if action == "config":
         return msgspec.convert(fields | {"set": {"_": "assessment"}}, c.ChangeConfig)

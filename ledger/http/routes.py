@@ -346,8 +346,8 @@ def _gate_routes() -> list[Route]:
         _get(
             "/v1/apps/{app}/envs/{env}/gates", gates.assess, Assessment,
             "Whether a change may be made now by the caller, with every reason it may not "
-            "(?build=, or ?from_env=, or ?action=rollback|config)",
-            query=("build", "from_env", "action"),
+            "(?build=, or ?from_env=, or ?action=rollback (?to_version=) or config)",
+            query=("build", "from_env", "action", "to_version"),
         ),
         _get(
             "/v1/requests", request_list.list_requests, RequestList,

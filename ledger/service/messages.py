@@ -26,11 +26,16 @@ class Message(msgspec.Struct, frozen=True):
 
 
 def event_subject(event: LedgerEvent, kind: str) -> str:
-    return f"{EVENTS_SUBJECT}.{event.app}.{event.env or '_'}.{kind}"
+    return f"{EVENTS_SUBJECT}.{_token(event.app)}.{event.env or '_'}.{kind}"
 
 
 def feed_subject(app: str, env: str | None) -> str:
-    return f"{FEED_SUBJECT}.{app}.{env or '_'}"
+    return f"{FEED_SUBJECT}.{_token(app)}.{env or '_'}"
+
+
+def _token(app: str) -> str:
+    """An app as a subject token: ``*`` (the policy of every app) is NATS's wildcard, so ``_``."""
+    return "_" if app == "*" else app
 
 
 def messages_of(store: LedgerStore, batch: Batch, fingerprints: Fingerprints) -> list[Message]:

@@ -274,6 +274,8 @@ def test_assert_a_promotion_a_config_change_and_a_rollback(cli: Any, api: Any) -
     exempt = {"approvals": {"required": 1}, "rollback_needs_approval": False}
     set_policy(api, app, "staging", exempt)
     assert cli("assert", app, "staging", "--action", "rollback", **env).returncode == 0
+    beyond = cli("assert", app, "staging", "--action", "rollback", "--to", "9", **env)
+    assert beyond.returncode == 1 and "v9" in beyond.stdout, beyond
     rolled = api.request(
         "POST", f"/v1/apps/{app}/envs/staging/rollback", {"reason": "assert said so"}
     )
@@ -384,6 +386,7 @@ def test_a_prefix_no_pending_request_starts_is_one_line(cli: Any, api: Any) -> N
         ("assert", "shop", "prod", "--build", "b1", "--from-env", "staging"),
         ("assert", "shop", "prod", "--action", "rollback", "--build", "b1"),
         ("assert", "shop", "prod", "--action", "promote"),
+        ("assert", "shop", "prod", "--build", "b1", "--to", "2"),
         ("assert", "shop", "prod", "--action", "restart"),
         ("policy", "show", "Shop!", "prod"),
         ("policy", "show", "shop", "prod", "--at", "yesterday"),
