@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from ledger.domain.events import GateFacts
 from ledger.domain.model import Environment
 from ledger.domain.requests import ChangeRequest, action_of
 from ledger.sql.database import Row
@@ -23,6 +24,7 @@ _data = msgspec.json.Decoder(dict[str, Any])
 _release = msgspec.json.Decoder(ReleaseView)
 _environment = msgspec.json.Decoder(Environment)
 _request = msgspec.json.Decoder(ChangeRequest)
+_gates = msgspec.json.Decoder(GateFacts)
 S = TypeVar("S", bound=msgspec.Struct)
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
@@ -154,13 +156,16 @@ def release_row(key: EnvKey, r: ReleaseView) -> tuple[object, ...]:
         r.description,
         r.actor,
         timestamp(r.created_at),
+        None if r.gates is None else _json(r.gates),
     )
 
 
 def release_of(row: Row) -> ReleaseView:
+    gates = row["gates"]
     return _struct_of(
-        ReleaseView, row, commit=row["commit_sha"], created_at=instant(row["created_at"])
-    )
+        ReleaseView, row, commit=row["commit_sha"], created_at=instant(row["created_at"]),
+        gates=None if gates is None else _gates.decode(gates),
+    )  # fmt: skip
 
 
 def request_row(request: ProjectedRequest) -> tuple[object, ...]:

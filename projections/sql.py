@@ -78,6 +78,7 @@ TABLES = (
         description TEXT,
         actor TEXT NOT NULL,
         created_at TEXT NOT NULL,
+        gates TEXT,
         PRIMARY KEY (app, env, version)
     )""",
     f"""CREATE TABLE IF NOT EXISTS {HISTORY} (
@@ -135,6 +136,9 @@ TABLES = (
 # environment for a 25-row one and sorts instead of walking an index (PostgreSQL's autovacuum
 # may be off or late; SQLite has none).
 ANALYZE = tuple(f"ANALYZE {table}" for table in VIEW_TABLES)
+
+ADDED_COLUMNS = ((RELEASES, "gates", "TEXT"),)
+"""Columns added to a view table after it was first made: views made before get them."""
 
 SCHEMA: dict[str, tuple[str, ...]] = {
     # Replicas may start together: one at a time creates the tables (CREATE TABLE IF NOT
@@ -194,8 +198,8 @@ UPSERT_STATE = f"""
 UPSERT_RELEASE = f"""
     INSERT INTO {RELEASES} (app, env, version, build_id, commit_sha, artifact_digest,
         config_version, status, rollout_percent, strategy, cause, rollback_of, promoted_from,
-        description, actor, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+        description, actor, created_at, gates)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
     ON CONFLICT (app, env, version) DO UPDATE SET status = excluded.status,
         rollout_percent = excluded.rollout_percent"""
 

@@ -213,6 +213,16 @@ class ExpireRequest(
     request_id: RequestId
 
 
+class RefuseDelivery(
+    Command, frozen=True, kw_only=True, forbid_unknown_fields=True, tag="refuse_delivery"
+):
+    """A connector refused a delivery (its signature did not verify): recorded as denied."""
+
+    app: PolicyApp
+    connector: Name
+    detail: Text
+
+
 EnvCommand = (
     ChangeConfig
     | SetFlag
@@ -227,7 +237,7 @@ EnvCommand = (
     | RejectRequest
     | ExpireRequest
 )
-AnyCommand = CreateApp | RecordBuild | RecordEvidence | EnvCommand
+AnyCommand = CreateApp | RecordBuild | RecordEvidence | RefuseDelivery | EnvCommand
 """Every command: a union tagged by ``op``, so one decode picks the command a batch item names."""
 
 OPS: dict[str, type[AnyCommand]] = {cls.__struct_config__.tag: cls for cls in get_args(AnyCommand)}
@@ -236,7 +246,7 @@ BATCHED = {
     op: cls for op, cls in OPS.items() if cls not in (ApproveRequest, RejectRequest, ExpireRequest)
 }
 """The commands a batch may carry: all but the steps of a change request, which name it by id
-(``/v1/requests/{request_id}``)."""
+(``/v1/requests/{request_id}``), and a connector's record of a refused delivery."""
 
 
 class Context(Struct, frozen=True, kw_only=True):

@@ -16,7 +16,9 @@ from msgspec import Meta, Struct
 from ledger.domain.text import UNSTORABLE, Storable
 
 ActorKind = Literal["ci", "human", "system"]
-Via = Literal["http", "nats", "cli", "cdevents"]
+Via = Literal[
+    "http", "nats", "cli", "cdevents", "github", "argocd", "unleash", "flagsmith", "launchdarkly"
+]
 BuildStatus = Literal["succeeded", "failed"]
 ReleaseStatus = Literal["rolling_out", "succeeded", "aborted", "failed", "superseded"]
 Strategy = Literal["all", "canary"]

@@ -39,6 +39,7 @@ REQUIRED_SCOPE: dict[type[c.Command], str] = {
     c.ApproveRequest: "approve",
     c.RejectRequest: "approve",
     c.ExpireRequest: "admin",
+    c.RefuseDelivery: "read",
 }
 
 
@@ -97,4 +98,5 @@ def _verb(cmd: c.Command) -> str:
         c.ApproveRequest: "approve changes",
         c.RejectRequest: "reject changes",
         c.ExpireRequest: "expire requests",
+        c.RefuseDelivery: "refuse deliveries",
     }[type(cmd)]

@@ -8,7 +8,7 @@ from typing import Any
 
 from ledger.domain import commands as c
 from ledger.domain import decisions, policy
-from ledger.domain.errors import Refused
+from ledger.domain.errors import Forbidden, Refused
 from ledger.domain.events import BuildRecorded, EventRef, LedgerEvent
 from ledger.domain.model import App, Environment, Idempotency
 from ledger.domain.names import app_id, denials_id, idempotency_id
@@ -106,6 +106,14 @@ def _record_build(session: Session, cmd: c.RecordBuild, ctx: c.Context, now: dat
     )
 
 
+def _refuse_delivery(
+    session: Session, cmd: c.RefuseDelivery, ctx: c.Context, now: datetime
+) -> Decided:
+    """Always refused: the refusal is the record (kind denied) of a delivery that a connector
+    could not verify."""
+    raise Forbidden(f"connector {cmd.connector!r}: {cmd.detail}", gate="signature")
+
+
 Decide = Callable[[Session, Any, c.Context, datetime], Decided]
 DECIDERS: dict[type[c.AnyCommand], Decide] = {
     c.CreateApp: _create_app,
@@ -123,5 +131,6 @@ DECIDERS: dict[type[c.AnyCommand], Decide] = {
     c.ApproveRequest: approvals.approve,
     c.RejectRequest: approvals.reject,
     c.ExpireRequest: approvals.expire,
+    c.RefuseDelivery: _refuse_delivery,
 }
 """How each command is decided: the one table from a command's type to its handler."""

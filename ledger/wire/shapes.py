@@ -15,6 +15,7 @@ from ledger.domain.errors import DomainError, EvidenceMissing, Frozen, Refused, 
 from ledger.domain.events import (
     ActorKind,
     ConfigChanged,
+    GateFacts,
     ReleaseCreated,
     ReleaseStatus,
     Via,
@@ -39,6 +40,7 @@ class ReleaseView(Struct, kw_only=True):
     strategy: str = "all"
     cause: str = "deploy"
     promoted_from: str | None = None
+    gates: GateFacts | None = None  # the approvals or overrides it was made with
 
 
 class BuildView(Struct, kw_only=True):

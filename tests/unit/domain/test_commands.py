@@ -14,6 +14,7 @@ BATCH_OPS = [
     "create_app",
     "record_build",
     "record_evidence",
+    "refuse_delivery",
     "change_config",
     "set_flag",
     "deploy",
