@@ -10,7 +10,6 @@ import aiohttp
 import pytest
 
 from ..conftest import Api
-from .channels import in_batch
 from .places import ALICE, BOB, CAROL, Outcome, Place, actor, requested
 
 pytestmark = pytest.mark.e2e
@@ -31,15 +30,15 @@ def test_two_distinct_approvals_release_exactly_the_requested_deploy(place: Plac
     release = Outcome.of(place.approve(request, CAROL)).released()
     assert (release["version"], release["build_id"], release["actor"]) == (1, build, "alice")
     assert release["description"] == "checkout v2"
-    assert release["gates"]["approved_by"] == ["bob", "carol"], release
-    assert release["gates"]["request_id"] == request, release
-    assert place.current() == release
     view = place.request(request)
     assert (view["status"], view["release_version"], view["ended_by"]) == ("released", 1, "carol")
     assert [(a["actor"], a["reason"]) for a in view["approvals"]] == [
         ("bob", "looks good"),
         ("carol", None),
     ]
+    assert place.current() == release
+    assert release["gates"]["approved_by"] == ["bob", "carol"], release
+    assert release["gates"]["request_id"] == request, release
 
 
 def test_the_history_tells_the_request_its_approvals_and_the_release(place: Place) -> None:
@@ -87,7 +86,8 @@ def test_allow_self_lets_the_requester_approve_their_own_change(place: Place) ->
 
     release = Outcome.of(place.approve(request, ALICE)).released()
 
-    assert (release["actor"], release["gates"]["approved_by"]) == ("alice", ["alice"])
+    assert release["actor"] == "alice", release
+    assert release["gates"]["approved_by"] == ["alice"], release
 
 
 def test_a_second_approval_by_the_same_principal_counts_once(place: Place, api: Api) -> None:
@@ -127,18 +127,6 @@ async def approve(
 ) -> tuple[int, Any]:
     async with session.post(f"/v1/requests/{request}/approve", json={}, headers=by) as answer:
         return answer.status, await answer.json(content_type=None)
-
-
-def test_an_approval_in_a_batch_releases_the_change(place: Place) -> None:
-    build = place.build()
-    place.policy(approvals={"required": 1})
-    request = requested(place.deploy(build, ALICE))
-    item = {"op": "approve_request", "app": place.app, "env": place.env, "request_id": request}
-
-    release = in_batch(place, item).released()
-
-    assert (release["build_id"], release["actor"]) == (build, "alice")
-    assert release["gates"]["approved_by"] == ["ci-bot"], release
 
 
 def test_a_request_superseded_by_a_newer_release_fails_when_approved(place: Place) -> None:
