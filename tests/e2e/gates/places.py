@@ -64,7 +64,8 @@ class Outcome:
         assert self.status == 202, self.said
         assert self.body.get("release") is None, self.said
         request: dict[str, Any] = self.body["request"]
-        assert request["status"] == "pending" and request["waiting_for"]["approvals"] >= 1, self
+        assert request["status"] == "pending", self.said
+        assert request["waiting_for"]["approvals"] >= 1, self.said
         return request
 
     def released(self) -> dict[str, Any]:
