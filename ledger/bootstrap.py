@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass, field
 
 from ledger.audit import AuditLog, Checkpointer, checkpointer_for, open_audit
+from ledger.connectors.receiving import Receiving
+from ledger.connectors.registry import ConnectorStore
 from ledger.eventstore.application import LedgerStore
 from ledger.ingest.nats import Responder
 from ledger.ingest.service import Ingestor
@@ -39,6 +41,7 @@ class Ledger:
     tokens: Tokens
     audit: AuditLog
     webhooks: WebhookStore
+    connectors: Receiving
     head: LogHead  # what a read waits for: every write acknowledged before it began
     publisher: Publisher | None = None
     deliverer: Deliverer | None = None  # webhooks, in the roles that follow the log
@@ -110,6 +113,8 @@ async def open_ledger(settings: Settings, *, follow: bool = True) -> Ledger:
     audit = await open_audit(settings, views.database)
     webhooks = WebhookStore(views.database)
     await webhooks.create_table()
+    connectors = ConnectorStore(views.database, settings.cipher_key)
+    await connectors.create_tables()
     head = await asyncio.to_thread(log_head, store, writer, views.database, views.runner)
     ledger = Ledger(
         settings=settings,
@@ -119,6 +124,7 @@ async def open_ledger(settings: Settings, *, follow: bool = True) -> Ledger:
         tokens=tokens,
         audit=audit,
         webhooks=webhooks,
+        connectors=Receiving(connectors, writer),
         head=head,
     )
     if follow:

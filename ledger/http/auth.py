@@ -7,6 +7,7 @@ import ipaddress
 from aiohttp import web
 
 from ledger.domain.text import is_storable
+from ledger.http.connectors import receiver_path
 from ledger.http.keys import PRINCIPAL, SETTINGS, TOKENS
 from ledger.http.routing import Handler
 
@@ -18,7 +19,7 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ledger"'}
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Put the request's principal (None in open mode) under PRINCIPAL, or answer 401/403."""
     tokens = request.app[TOKENS]
-    if request.path in PUBLIC_PATHS:
+    if request.path in PUBLIC_PATHS or (request.method == "POST" and receiver_path(request.path)):
         request[PRINCIPAL] = None
         return await handler(request)
     if not await tokens.any_active():

@@ -78,6 +78,7 @@ PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "event_id": {"type": "string", "format": "uuid"},
     "id": {"type": "string", "pattern": WEBHOOK_ID_PATTERN},
     "build_id": {"type": "string", "pattern": BUILD_ID_PATTERN},
+    "name": {"type": "string", "pattern": CONNECTOR_NAME_PATTERN},
     "request_id": {"type": "string", "pattern": REQUEST_ID_PATTERN},
     "a": {"type": "integer", "minimum": 1},  # the releases compared
     "b": {"type": "integer", "minimum": 1},

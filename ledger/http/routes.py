@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof, VerifyReport
+from ledger.connectors.models import (
+    ConnectorCreated,
+    ConnectorList,
+    DeliveryList,
+    NewConnector,
+    ReceiverAnswer,
+)
 from ledger.domain import commands as c
 from ledger.http import audit, diffs, dora, exports, gates, reads, request_list, runtime, whoami
+from ledger.http import connectors as conn
 from ledger.http import webhooks as w
 from ledger.http.batch import BatchOperation, BatchResult, batch
 from ledger.http.feed import feed
@@ -59,6 +67,7 @@ def all_routes() -> list[Route]:
         *_visibility_routes(),
         *_runtime_routes(),
         *_gate_routes(),
+        *_connector_routes(),
     ]
 
 
@@ -364,5 +373,29 @@ def _gate_routes() -> list[Route]:
             method="POST", path=f"{request}/reject", handler=gates.request_step(c.RejectRequest),
             body=RequestStepBody, response=WriteResult, status=201,
             summary="Reject a change request (approve scope) with a reason",
+        ),
+    ]  # fmt: skip
+
+
+def _connector_routes() -> list[Route]:
+    """Connectors: the webhooks other tools send, received as the ledger's commands."""
+    one = "/v1/connectors/{name}"
+    return [
+        Route(
+            method="POST", path="/v1/connectors", handler=conn.create_connector,
+            body=NewConnector, response=ConnectorCreated, status=201,
+            summary="Register a connector (admin); the answer shows its secret this once",
+        ),
+        _get("/v1/connectors", conn.list_connectors, ConnectorList,
+             "The connectors (admin): receiver URL, last delivery, counts; never secrets"),
+        Route(method="DELETE", path=one, handler=conn.delete_connector, status=204,
+              summary="Delete a connector (admin)"),
+        _get(f"{one}/deliveries", conn.list_deliveries, DeliveryList,
+             "A connector's deliveries, newest first (?outcome=unmapped, …)",
+             query=("outcome", "limit")),
+        Route(
+            method="POST", path=conn.RECEIVER, handler=conn.receive, response=ReceiverAnswer,
+            status=201, also=(200, 202),
+            summary="Where a tool sends its webhooks (verified by the tool's own scheme)",
         ),
     ]  # fmt: skip

@@ -69,6 +69,8 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/apps/{app}/builds/{build_id}/evidence"): {"type": "tests", "status": "passed"},
     ("POST", "/v1/requests/{request_id}/approve"): {},
     ("POST", "/v1/requests/{request_id}/reject"): {"reason": "no"},
+    ("POST", "/v1/connectors"): {"kind": "github", "name": "fresh"},
+    ("POST", "/v1/connectors/{name}/events"): {},  # the tool's payload: each receiver's tests
 }
 STEPS = "/v1/requests/"
 """Routes that step a change request named by its id: write routes that are no batch op."""

@@ -23,7 +23,7 @@ BUILD = {
 PATH_VALUES = {"app": "shop", "env": "staging", "flag": "beta", "version": "1", "id": "none"} | {
     "a": "1", "b": "1", "tree_size": "1", "first": "1", "second": "1",
     "event_id": "00000000-0000-0000-0000-000000000000",
-    "build_id": "ok", "request_id": "00000000-0000-0000-0000-000000000000",
+    "build_id": "ok", "request_id": "00000000-0000-0000-0000-000000000000", "name": "none",
 }  # fmt: skip
 BAD = {"nul": "\x00", "high-surrogate": "\ud800", "low-surrogate": "\udfff"}
 

@@ -35,7 +35,7 @@ async def test_a_releases_table_from_before_gates_gets_their_column(
         asked = await ledger.do(c.Deploy(app="shop", env="prod", build_id="b1"))
         assert asked.request is not None
         approve = c.ApproveRequest(app="shop", env="prod", request_id=asked.request.id)
-        done = await ledger.do(approve, c.Context(actor="alice", actor_kind="human"))
+        await ledger.do(approve, c.Context(actor="alice", actor_kind="human"))
         await views.runner.catch_up()
         release = await views.queries.release("shop", "prod", 1)
         assert release is not None

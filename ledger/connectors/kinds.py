@@ -1,0 +1,8 @@
+"""The receiver of each kind of connector."""
+
+from __future__ import annotations
+
+from ledger.connectors.translation import Receiver
+
+RECEIVERS: dict[str, Receiver] = {}
+"""Each tool's receiver by the connector kind it serves (filled as receivers are written)."""

@@ -1,0 +1,216 @@
+"""A delivery's way through a connector: verified by the tool's scheme, answered once per
+delivery id (a repeat gets the first answer), translated into commands that the writer decides
+like any other (gates included), and kept with what it came to."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime
+
+import msgspec
+
+from ledger.connectors.kinds import RECEIVERS
+from ledger.connectors.models import DeliveryView, ReceiverAnswer
+from ledger.connectors.registry import Connector, ConnectorStore
+from ledger.connectors.translation import BadSignature, Changes, Delivery, Receiver, Skipped
+from ledger.domain import commands as c
+from ledger.domain.errors import DomainError, NotFound
+from ledger.service.writer import Writer
+from ledger.wire.shapes import domain_problem, write_status
+
+log = logging.getLogger("ledger.connectors")
+REFUSALS_RECORDED_EVERY = 60.0
+"""Seconds between two denied events for a connector's unverified deliveries (each is counted;
+a flood of forged deliveries never floods the log)."""
+
+
+class Unverified(Exception):
+    """The delivery's signature did not verify: answered 401."""
+
+
+class Receiving:
+    """Deliveries to connectors, decided through the writer."""
+
+    def __init__(self, store: ConnectorStore, writer: Writer) -> None:
+        self.store = store
+        self.writer = writer
+        self._refused_at: dict[str, float] = {}
+
+    async def receive(self, name: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        """The status and body the tool gets for its delivery."""
+        connector = await self.store.get(name)
+        if connector is None or connector.kind not in RECEIVERS:
+            raise NotFound(f"no connector named {name!r}", field="name")
+        receiver = RECEIVERS[connector.kind]
+        delivery = Delivery(
+            connector=name, headers={k.lower(): v for k, v in headers.items()}, body=body,
+            received_at=datetime.now(UTC),
+        )  # fmt: skip
+        try:
+            receiver.verify(connector.secret, delivery)
+        except BadSignature as error:
+            await self._refused(connector, receiver, delivery, str(error))
+            raise Unverified(str(error)) from None
+        delivery_id = receiver.delivery_id(delivery)
+        answered = await self.store.answer_of(name, delivery_id)
+        if answered is not None:
+            await self.store.count_duplicate(name)
+            replayed = msgspec.json.decode(answered, type=ReceiverAnswer)
+            replayed.replayed = True
+            return _status(replayed), msgspec.json.encode(replayed)
+        return await self.handle(connector, receiver, delivery, delivery_id)
+
+    async def handle(
+        self, connector: Connector, receiver: Receiver, delivery: Delivery, delivery_id: str
+    ) -> tuple[int, bytes]:
+        """Translate and decide a verified delivery (again, when it waited)."""
+        translated = await receiver.translate(
+            delivery, connector.mapping, _Lookup(self.store, connector.name)
+        )
+        if isinstance(translated, Skipped):
+            answer = ReceiverAnswer(
+                delivery_id=delivery_id, outcome=translated.outcome, detail=translated.reason
+            )
+            view = _view(
+                connector,
+                delivery,
+                delivery_id,
+                translated.event,
+                answer,
+                translated.app,
+                translated.env,
+            )
+            await self.store.record(view, msgspec.json.encode(answer), None)
+            return 202, msgspec.json.encode(answer)
+        answer = await self._decide(connector, receiver, translated, delivery_id)
+        view = _view(
+            connector,
+            delivery,
+            delivery_id,
+            translated.event,
+            answer,
+            translated.app,
+            translated.env,
+        )
+        waits = answer.outcome == "waiting"
+        kept = msgspec.json.encode(delivery) if waits else None
+        await self.store.record(
+            view, msgspec.json.encode(answer), translated.commit if waits else None, kept
+        )
+        if answer.outcome == "recorded":
+            await self._remember(connector, translated)
+        return _status(answer), msgspec.json.encode(answer)
+
+    async def _decide(
+        self, connector: Connector, receiver: Receiver, changes: Changes, delivery_id: str
+    ) -> ReceiverAnswer:
+        results: list[dict[str, object]] = []
+        position = 0
+        for index, command in enumerate(changes.commands):
+            ctx = c.Context(
+                actor=changes.actor, actor_kind=changes.actor_kind, authenticated=True,
+                via=receiver.kind, correlation_id=f"{connector.name}:{delivery_id}",
+                idempotency_key=f"connector:{connector.name}:{delivery_id}:{index}",
+                scopes=receiver.scopes,
+            )  # fmt: skip
+            try:
+                result = await self.writer.run(command, ctx)
+            except DomainError as error:
+                if changes.wait_for_build and isinstance(error, NotFound):
+                    detail = f"waits for a build of commit {changes.commit} of {changes.app}"
+                    return ReceiverAnswer(delivery_id=delivery_id, outcome="waiting", detail=detail,
+                                          results=results)  # fmt: skip
+                problem = msgspec.to_builtins(domain_problem(error))
+                results.append({"op": _op(command), "status": error.status, "problem": problem})
+                return ReceiverAnswer(
+                    delivery_id=delivery_id, outcome="refused", detail=error.detail,
+                    position=position or None, results=results,
+                )  # fmt: skip
+            position = max(position, result.position)
+            results.append({"op": _op(command), "status": write_status(result),
+                            "result": msgspec.to_builtins(result)})  # fmt: skip
+        return ReceiverAnswer(
+            delivery_id=delivery_id, outcome="recorded", position=position or None, results=results
+        )
+
+    async def _remember(self, connector: Connector, changes: Changes) -> None:
+        """Builds this delivery recorded, and the deliveries that waited for them."""
+        for app, commit, build_id in changes.builds:
+            await self.store.remember_build(connector.name, app, commit, build_id)
+            for waiting in await self.store.waiting_for(connector.name, app, commit):
+                await self.retry(connector.name, waiting)
+
+    async def retry(self, name: str, delivery_id: str) -> tuple[int, bytes] | None:
+        """Handle a delivery that waits again, from the request kept (None: none waits)."""
+        connector = await self.store.get(name)
+        kept = await self.store.kept(name, delivery_id)
+        if connector is None or kept is None:
+            return None
+        delivery = msgspec.json.decode(kept, type=Delivery)
+        return await self.handle(connector, RECEIVERS[connector.kind], delivery, delivery_id)
+
+    async def _refused(
+        self, connector: Connector, receiver: Receiver, delivery: Delivery, detail: str
+    ) -> None:
+        """Count the refused delivery; record it as denied, at most once a minute."""
+        view = DeliveryView(
+            connector=connector.name, delivery_id=f"unverified-{time.time_ns()}", event="unknown",
+            outcome="rejected", received_at=delivery.received_at, detail=detail,
+        )  # fmt: skip
+        await self.store.record(view, b"{}", None)
+        last = self._refused_at.get(connector.name, 0.0)
+        if time.monotonic() - last < REFUSALS_RECORDED_EVERY and last:
+            return
+        self._refused_at[connector.name] = time.monotonic()
+        app = connector.mapping.app or "*"
+        command = c.RefuseDelivery(app=app, connector=connector.name, detail=detail)
+        ctx = c.Context(actor=f"connector:{connector.name}", actor_kind="system", via=receiver.kind,
+                        scopes=frozenset({"read"}))  # fmt: skip
+        with contextlib.suppress(DomainError):  # the refusal is recorded: that is its purpose
+            await self.writer.run(command, ctx)
+
+
+class _Lookup:
+    def __init__(self, store: ConnectorStore, connector: str) -> None:
+        self.store = store
+        self.connector = connector
+
+    async def build_of_commit(self, app: str, commit: str) -> str | None:
+        return await self.store.build_of_commit(self.connector, app, commit)
+
+    async def app_exists(self, app: str) -> bool:
+        return True
+
+
+def _op(command: c.AnyCommand) -> str:
+    return str(type(command).__struct_config__.tag)
+
+
+def _status(answer: ReceiverAnswer) -> int:
+    """200 recorded (201 when something was appended), 202 when nothing was (yet), 409 or the
+    refusal's status when a command was refused."""
+    if answer.outcome == "refused":
+        statuses = [r.get("status") for r in answer.results]
+        last = statuses[-1] if statuses else 409
+        return int(last) if isinstance(last, int) else 409
+    if answer.outcome == "recorded":
+        return 201 if answer.position else 200
+    return 202
+
+
+def _view(
+    connector: Connector,
+    delivery: Delivery,
+    delivery_id: str,
+    event: str,
+    answer: ReceiverAnswer,
+    app: str | None,
+    env: str | None,
+) -> DeliveryView:
+    return DeliveryView(
+        connector=connector.name, delivery_id=delivery_id, event=event, outcome=answer.outcome,
+        received_at=delivery.received_at, detail=answer.detail, position=answer.position,
+        app=app, env=env,
+    )  # fmt: skip

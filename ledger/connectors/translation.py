@@ -1,0 +1,110 @@
+"""What a receiver of one tool does with a delivery: verify it by the tool's scheme, name it
+(its delivery id, its event), and translate it into the ledger's commands, or say why not.
+
+Each tool's receiver is a module of this package registered in ``ledger.connectors.kinds``;
+receivers are pure but for ``Lookup``, which answers what the ledger already knows."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal, Protocol
+
+from msgspec import Struct, field
+
+from ledger.connectors.models import Mapping
+from ledger.domain.commands import AnyCommand
+from ledger.domain.events import ActorKind, Via
+from ledger.domain.names import NAME_PATTERN
+
+_NAME = re.compile(NAME_PATTERN)
+
+
+class Delivery(Struct, frozen=True, kw_only=True):
+    """A request a tool sent to a connector's receiver URL."""
+
+    connector: str
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+    received_at: datetime
+
+
+class BadSignature(Exception):
+    """The delivery is not signed (or authenticated) with the connector's secret."""
+
+
+class Malformed(Exception):
+    """The delivery is not what the tool sends (not JSON, a field missing): answered 400."""
+
+
+class Changes(Struct, frozen=True, kw_only=True):
+    """The commands a delivery asks for, in order, and who asked, as the tool says."""
+
+    event: str
+    commands: list[AnyCommand]
+    actor: str
+    actor_kind: ActorKind = "ci"
+    app: str | None = None
+    env: str | None = None
+    wait_for_build: bool = False
+    """A command names a build the ledger does not know yet: the delivery waits for it
+    (outcome ``waiting``) and is handled again once the build is recorded."""
+    commit: str | None = None  # what the delivery waits for, when it waits
+    builds: list[tuple[str, str, str]] = field(default_factory=list)
+    """(app, commit, build_id) of builds this delivery records, for later deliveries that
+    name a build by its commit (GitHub deployments)."""
+
+
+class Skipped(Struct, frozen=True, kw_only=True):
+    """A delivery that asks nothing of the ledger (a ping), or whose names it cannot map."""
+
+    event: str
+    outcome: Literal["ignored", "unmapped"]
+    reason: str
+    app: str | None = None
+    env: str | None = None
+
+
+class Lookup(Protocol):
+    """What a receiver may ask of the ledger while it translates."""
+
+    async def build_of_commit(self, app: str, commit: str) -> str | None:
+        """The newest succeeded build of ``commit`` recorded through this connector."""
+        ...
+
+    async def app_exists(self, app: str) -> bool: ...
+
+
+class Receiver(Protocol):
+    """One tool's receiver."""
+
+    kind: Via
+    scopes: frozenset[str]
+    """The scopes its commands are decided with (the connector is the principal)."""
+
+    def verify(self, secret: str, delivery: Delivery) -> None:
+        """Raise BadSignature unless the delivery carries the tool's proof of the secret."""
+        ...
+
+    def delivery_id(self, delivery: Delivery) -> str:
+        """The tool's id of this delivery (the same when the tool sends it again)."""
+        ...
+
+    async def translate(
+        self, delivery: Delivery, mapping: Mapping, lookup: Lookup
+    ) -> Changes | Skipped:
+        """The delivery as the ledger's commands, or why there are none."""
+        ...
+
+
+def mapped(name: str | None, fixed: str | None, renames: dict[str, str]) -> str | None:
+    """A tool's name as the ledger's: fixed by the mapping, renamed by it, else itself when it
+    is a valid name (None: unmapped; a rename to "" unmaps a name on purpose)."""
+    if fixed is not None:
+        return fixed
+    if name is None:
+        return None
+    if name in renames:
+        return renames[name] or None
+    lowered = name.lower()
+    return lowered if _NAME.fullmatch(lowered) else None
