@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from ledger import __version__
+from ledger.connectors.models import CONNECTOR_NAME_PATTERN
 from ledger.domain.commands import REQUEST_ID_PATTERN
 from ledger.domain.names import BUILD_ID_PATTERN, FLAG_PATTERN, NAME_PATTERN
 from ledger.http.consistency import CONSISTENCY, LATEST
