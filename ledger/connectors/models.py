@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
@@ -41,7 +41,7 @@ class NewConnector(Struct, kw_only=True, forbid_unknown_fields=True):
     mapping: Mapping = Mapping()
 
 
-class Counts(Struct, kw_only=True):
+class Counts(Struct, frozen=True, kw_only=True):
     received: int = 0
     recorded: int = 0
     duplicates: int = 0
@@ -102,5 +102,5 @@ class ReceiverAnswer(Struct, kw_only=True, omit_defaults=True):
     outcome: str
     detail: str | None = None
     position: int | None = None
-    results: list[dict[str, object]] = []
+    results: list[dict[str, Any]] = []
     replayed: bool = False

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 
@@ -106,7 +107,7 @@ class Receiving:
     async def _decide(
         self, connector: Connector, receiver: Receiver, changes: Changes, delivery_id: str
     ) -> ReceiverAnswer:
-        results: list[dict[str, object]] = []
+        results: list[dict[str, Any]] = []
         position = 0
         for index, command in enumerate(changes.commands):
             ctx = c.Context(

@@ -243,7 +243,9 @@ AnyCommand = CreateApp | RecordBuild | RecordEvidence | RefuseDelivery | EnvComm
 OPS: dict[str, type[AnyCommand]] = {cls.__struct_config__.tag: cls for cls in get_args(AnyCommand)}
 """Each command by its ``op``."""
 BATCHED = {
-    op: cls for op, cls in OPS.items() if cls not in (ApproveRequest, RejectRequest, ExpireRequest)
+    op: cls
+    for op, cls in OPS.items()
+    if cls not in (ApproveRequest, RejectRequest, ExpireRequest, RefuseDelivery)
 }
 """The commands a batch may carry: all but the steps of a change request, which name it by id
 (``/v1/requests/{request_id}``), and a connector's record of a refused delivery."""
