@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from ledger.connectors.github import GitHubReceiver
 from ledger.connectors.translation import Receiver
 
-RECEIVERS: dict[str, Receiver] = {}
+RECEIVERS: dict[str, Receiver] = {
+    "github": GitHubReceiver(),
+}
 """Each tool's receiver by the connector kind it serves (filled as receivers are written)."""

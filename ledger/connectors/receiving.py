@@ -4,6 +4,7 @@ like any other (gates included), and kept with what it came to."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -18,6 +19,11 @@ from ledger.connectors.registry import Connector, ConnectorStore
 from ledger.connectors.translation import BadSignature, Changes, Delivery, Receiver, Skipped
 from ledger.domain import commands as c
 from ledger.domain.errors import DomainError, NotFound
+from ledger.domain.events import BuildRecorded
+from ledger.domain.model import App, Build, Environment, Release
+from ledger.domain.names import app_id, environment_id
+from ledger.domain.names import build_id as build_stream
+from ledger.eventstore.application import LedgerStore
 from ledger.service.writer import Writer
 from ledger.wire.shapes import domain_problem, write_status
 
@@ -67,9 +73,8 @@ class Receiving:
         self, connector: Connector, receiver: Receiver, delivery: Delivery, delivery_id: str
     ) -> tuple[int, bytes]:
         """Translate and decide a verified delivery (again, when it waited)."""
-        translated = await receiver.translate(
-            delivery, connector.mapping, _Lookup(self.store, connector.name)
-        )
+        lookup = _Lookup(self.store, self.writer.store, connector.name)
+        translated = await receiver.translate(delivery, connector.mapping, lookup)
         if isinstance(translated, Skipped):
             answer = ReceiverAnswer(
                 delivery_id=delivery_id, outcome=translated.outcome, detail=translated.reason
@@ -101,7 +106,9 @@ class Receiving:
             view, msgspec.json.encode(answer), translated.commit if waits else None, kept
         )
         if answer.outcome == "recorded":
-            await self._remember(connector, translated)
+            await self._remember(connector, translated, answer)
+        elif waits and not translated.commands and await _recorded_since(lookup, translated):
+            return await self.retry(connector.name, delivery_id) or (202, b"{}")
         return _status(answer), msgspec.json.encode(answer)
 
     async def _decide(
@@ -109,6 +116,9 @@ class Receiving:
     ) -> ReceiverAnswer:
         results: list[dict[str, Any]] = []
         position = 0
+        if changes.wait_for_build and not changes.commands:
+            detail = f"waits for a build of commit {changes.commit} of {changes.app}"
+            return ReceiverAnswer(delivery_id=delivery_id, outcome="waiting", detail=detail)
         for index, command in enumerate(changes.commands):
             ctx = c.Context(
                 actor=changes.actor, actor_kind=changes.actor_kind, authenticated=True,
@@ -136,8 +146,15 @@ class Receiving:
             delivery_id=delivery_id, outcome="recorded", position=position or None, results=results
         )
 
-    async def _remember(self, connector: Connector, changes: Changes) -> None:
-        """Builds this delivery recorded, and the deliveries that waited for them."""
+    async def _remember(
+        self, connector: Connector, changes: Changes, answer: ReceiverAnswer
+    ) -> None:
+        """Releases and builds this delivery recorded, and the deliveries that waited for them."""
+        if changes.reference and changes.app and changes.env:
+            for version in _release_versions(answer):
+                await self.store.remember_release(
+                    connector.name, changes.app, changes.env, changes.reference, version
+                )
         for app, commit, build_id in changes.builds:
             await self.store.remember_build(connector.name, app, commit, build_id)
             for waiting in await self.store.waiting_for(connector.name, app, commit):
@@ -174,15 +191,40 @@ class Receiving:
 
 
 class _Lookup:
-    def __init__(self, store: ConnectorStore, connector: str) -> None:
+    def __init__(self, store: ConnectorStore, events: LedgerStore, connector: str) -> None:
         self.store = store
+        self.events = events
         self.connector = connector
 
     async def build_of_commit(self, app: str, commit: str) -> str | None:
         return await self.store.build_of_commit(self.connector, app, commit)
 
     async def app_exists(self, app: str) -> bool:
-        return True
+        return isinstance(await asyncio.to_thread(self.events.load, app_id(app)), App)
+
+    async def build_named(self, app: str, build_id: str) -> BuildRecorded | None:
+        build = await asyncio.to_thread(self.events.load, build_stream(app, build_id))
+        return build.recorded if isinstance(build, Build) else None
+
+    async def release_of(self, app: str, env: str, reference: str) -> Release | None:
+        version = await self.store.release_of(self.connector, app, env, reference)
+        if version is None:
+            return None
+        state = await asyncio.to_thread(self.events.load, environment_id(app, env))
+        return state.release(version) if isinstance(state, Environment) else None
+
+
+async def _recorded_since(lookup: _Lookup, changes: Changes) -> bool:
+    """Whether the build a delivery waits for was recorded while it was translated."""
+    if changes.app is None or changes.commit is None:
+        return False
+    return await lookup.build_of_commit(changes.app, changes.commit) is not None
+
+
+def _release_versions(answer: ReceiverAnswer) -> list[int]:
+    """The versions of the releases an answer's results made."""
+    releases = [r.get("result", {}).get("release") for r in answer.results]
+    return [int(r["version"]) for r in releases if isinstance(r, dict)]
 
 
 def _op(command: c.AnyCommand) -> str:

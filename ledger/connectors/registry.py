@@ -1,5 +1,6 @@
 """Connectors in the views' database: each with its secret (encrypted with LEDGER_CIPHER_KEY
-when set), its mapping and counts; the deliveries each received; the builds they recorded."""
+when set), its mapping and counts; the deliveries each received; the builds they recorded and
+the releases they made."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from projections.rows import instant, timestamp
 CONNECTORS = "ledger_connectors"
 DELIVERIES = "ledger_connector_deliveries"
 BUILDS = "ledger_connector_builds"
+RELEASES = "ledger_connector_releases"
 CREATE = [
     f"""CREATE TABLE IF NOT EXISTS {CONNECTORS} (
     name TEXT PRIMARY KEY, kind TEXT NOT NULL, secret TEXT NOT NULL, mapping TEXT NOT NULL,
@@ -33,6 +35,9 @@ CREATE = [
     connector TEXT NOT NULL, app TEXT NOT NULL, commit_sha TEXT NOT NULL,
     build_id TEXT NOT NULL, recorded_at TEXT NOT NULL,
     PRIMARY KEY (connector, app, commit_sha, build_id))""",
+    f"""CREATE TABLE IF NOT EXISTS {RELEASES} (
+    connector TEXT NOT NULL, app TEXT NOT NULL, env TEXT NOT NULL, reference TEXT NOT NULL,
+    version BIGINT NOT NULL, PRIMARY KEY (connector, app, env, reference))""",
 ]
 MAX_DETAIL = 1000
 ENCRYPTED = "aes:"
@@ -99,7 +104,7 @@ class ConnectorStore:
 
     async def delete(self, name: str) -> bool:
         async with self.database.transaction() as conn:
-            for table in (DELIVERIES, BUILDS):
+            for table in (DELIVERIES, BUILDS, RELEASES):
                 await conn.execute(f"DELETE FROM {table} WHERE connector = $1", name)
             return await conn.execute(f"DELETE FROM {CONNECTORS} WHERE name = $1", name) == 1
 
@@ -192,6 +197,24 @@ class ConnectorStore:
             connector, app, commit,
         )  # fmt: skip
         return None if row is None else str(row["build_id"])
+
+    async def remember_release(
+        self, connector: str, app: str, env: str, reference: str, version: int
+    ) -> None:
+        await self.database.execute(
+            f"""INSERT INTO {RELEASES} (connector, app, env, reference, version)
+            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+            connector, app, env, reference, version,
+        )  # fmt: skip
+
+    async def release_of(self, connector: str, app: str, env: str, reference: str) -> int | None:
+        """The version of the release a delivery made under the tool's reference."""
+        row = await self.database.fetchrow(
+            f"SELECT version FROM {RELEASES} WHERE connector = $1 AND app = $2 AND env = $3 "
+            "AND reference = $4",
+            connector, app, env, reference,
+        )  # fmt: skip
+        return None if row is None else int(row["version"])
 
     async def _count(self, conn: Any, delivery: DeliveryView, before: str | None) -> None:
         change = {delivery.outcome: 1}

@@ -14,7 +14,8 @@ from msgspec import Struct, field
 
 from ledger.connectors.models import Mapping
 from ledger.domain.commands import AnyCommand
-from ledger.domain.events import ActorKind, Via
+from ledger.domain.events import ActorKind, BuildRecorded, Via
+from ledger.domain.model import Release
 from ledger.domain.names import NAME_PATTERN
 
 _NAME = re.compile(NAME_PATTERN)
@@ -53,6 +54,9 @@ class Changes(Struct, frozen=True, kw_only=True):
     builds: list[tuple[str, str, str]] = field(default_factory=list)
     """(app, commit, build_id) of builds this delivery records, for later deliveries that
     name a build by its commit (GitHub deployments)."""
+    reference: str | None = None
+    """The tool's id of the release this delivery makes (a GitHub deployment's id), for later
+    deliveries about it (``Lookup.release_of``)."""
 
 
 class Skipped(Struct, frozen=True, kw_only=True):
@@ -73,6 +77,15 @@ class Lookup(Protocol):
         ...
 
     async def app_exists(self, app: str) -> bool: ...
+
+    async def build_named(self, app: str, build_id: str) -> BuildRecorded | None:
+        """The build recorded under that id, by whomever recorded it."""
+        ...
+
+    async def release_of(self, app: str, env: str, reference: str) -> Release | None:
+        """The release (as it is now) that a delivery of this connector made under the tool's
+        ``reference`` (``Changes.reference``)."""
+        ...
 
 
 class Receiver(Protocol):
