@@ -31,6 +31,9 @@ def example(name: str) -> dict[str, Any]:
     return loaded
 
 
+_example = example
+
+
 def signature(body: bytes, secret: str) -> str:
     """``X-Hub-Signature-256`` as GitHub computes it."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -107,9 +110,11 @@ class Repository:
         deployed |= {"creator": deployed["creator"] | BOT} | changes
         return payload
 
-    def status(self, deployment: dict[str, Any], state: str) -> dict[str, Any]:
+    def status(
+        self, deployment: dict[str, Any], state: str, example: str = "deployment_status"
+    ) -> dict[str, Any]:
         """A status of that deployment (GitHub's example, in the state given)."""
-        payload = self.ours(example("deployment_status"))
+        payload = self.ours(_example(example))
         payload["deployment"] = copy.deepcopy(deployment["deployment"])
         payload["deployment_status"] |= {"state": state, "creator": BOT}
         return payload
@@ -120,9 +125,15 @@ class Repository:
         found: dict[str, Any] = self.api.read(f"/v1/apps/{self.app}/builds/{build_id}")
         return found
 
-    def release(self, env: str = "staging") -> dict[str, Any] | None:
-        state: dict[str, Any] = self.api.read(f"/v1/apps/{self.app}/envs/{env}")
-        release: dict[str, Any] | None = state["release"]
+    def release(self, env: str = "staging", version: int | None = None) -> dict[str, Any] | None:
+        """The release that runs in ``env`` (or release ``version``); None: none yet."""
+        path = f"/v1/apps/{self.app}/envs/{env}"
+        if version is not None:
+            found: dict[str, Any] = self.api.read(f"{path}/releases/{version}")
+            return found
+        if self.api.get(path, min_position=self.api.last_position or None).status == 404:
+            return None  # the environment has no events yet
+        release: dict[str, Any] | None = self.api.read(path)["release"]
         return release
 
     def deliveries(self, outcome: str | None = None) -> list[dict[str, Any]]:

@@ -5,6 +5,9 @@ what it cannot map."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 
 from ..conftest import Api
@@ -47,10 +50,17 @@ def test_a_delivery_signed_with_another_secret_is_refused_and_recorded_as_denied
                  "X-GitHub-Delivery": "d-1"},
     )  # fmt: skip
     assert "missing" in unsigned.problem(401)["detail"]
+    sha1 = "sha1=" + hmac.new(SECRET.encode(), b"{}", hashlib.sha1).hexdigest()
+    legacy = api.request(
+        "POST", repo.path, raw=b"{}",
+        headers={"Content-Type": "application/json", "X-GitHub-Event": "ping",
+                 "X-GitHub-Delivery": "d-2", "X-Hub-Signature": sha1},
+    )  # fmt: skip
+    assert "X-Hub-Signature-256 is missing" in legacy.problem(401)["detail"]  # SHA-1 is not enough
     denied = [i for i in api.history(kind="denied", limit=100) if repo.connector in i["summary"]]
     assert len(denied) == 1, denied  # at most one a minute per connector
     assert denied[0]["data"]["gate"] == "signature" and denied[0]["via"] == "github"
-    assert repo.counts()["rejected"] == 2 and repo.counts()["recorded"] == 0
+    assert repo.counts()["rejected"] == 3 and repo.counts()["recorded"] == 0
     assert repo.history(kind="build") == []
 
 
