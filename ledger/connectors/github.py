@@ -29,6 +29,7 @@ from ledger.domain.events import Via
 SIGNATURE = "x-hub-signature-256"
 DELIVERY = "x-github-delivery"
 EVENT = "x-github-event"
+JSON = "application/json"
 MAX_DELIVERY_ID = 128
 Translation = Callable[[bytes, Mapping, Lookup], Awaitable[Changes | Skipped]]
 TRANSLATIONS: dict[str, Translation] = {
@@ -54,10 +55,12 @@ class GitHubReceiver:
             Event.from_http(delivery.headers, delivery.body, secret=secret)
         except ValidationFailure as error:
             raise BadSignature(f"X-Hub-Signature-256 does not verify: {error}") from None
-        except BadRequest:
-            raise Malformed("set the webhook's content type to application/json") from None
         except KeyError as error:
             raise Malformed(f"the delivery has no {error.args[0]} header") from None
+        except BadRequest:
+            pass  # not JSON: refused below
+        if delivery.headers.get("content-type", "").split(";")[0].strip() != JSON:
+            raise Malformed("set the webhook's content type to application/json")
 
     def delivery_id(self, delivery: Delivery) -> str:
         delivery_id = delivery.headers.get(DELIVERY, "")

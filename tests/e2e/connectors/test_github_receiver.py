@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 
 import pytest
 
 from ..conftest import Api
-from .github import SECRET, Repository, answered, example
+from .github import SECRET, Repository, answered, example, signature
 
 pytestmark = pytest.mark.e2e
 
@@ -112,3 +113,15 @@ def test_a_repository_is_renamed_to_its_app_by_the_mapping(api: Api) -> None:
     assert (
         repo.build(f"gh-{run['workflow_run']['id']}-1")["commit"] == run["workflow_run"]["head_sha"]
     )
+
+
+def test_a_webhook_that_sends_forms_is_told_to_send_json(api: Api) -> None:
+    repo = Repository.new(api)
+    body = b"payload=" + json.dumps(repo.ours(example("ping"))).encode()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded", "X-GitHub-Event": "ping",
+        "X-GitHub-Delivery": "d-form", "X-Hub-Signature-256": signature(body, SECRET),
+    }  # fmt: skip
+    problem = api.request("POST", repo.path, raw=body, headers=headers).problem(400)
+    assert "application/json" in problem["detail"]
+    assert repo.deliveries() == [] and repo.counts()["received"] == 0
