@@ -108,7 +108,9 @@ class Receiving:
         if answer.outcome == "recorded":
             await self._remember(connector, translated, answer)
         elif waits and not translated.commands and await _recorded_since(lookup, translated):
-            return await self.retry(connector.name, delivery_id) or (202, b"{}")
+            retried = await self.retry(connector.name, delivery_id)
+            if retried is not None:
+                return retried
         return _status(answer), msgspec.json.encode(answer)
 
     async def _decide(

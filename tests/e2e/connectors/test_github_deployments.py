@@ -123,6 +123,8 @@ def test_success_of_a_deployment_that_rolled_out_at_once_changes_nothing(api: Ap
     assert (
         success["detail"] == f"release v1 of {repo.app}/staging is succeeded: nothing to complete"
     )
+    failure = repo.send("deployment_status", repo.status(deployment, "failure"))
+    assert "not rolling out" in answered(failure, 409, "refused")["detail"]  # listed as refused
     unknown = repo.status(repo.deployment(SHA), "success")  # a deployment never received
     assert (
         "made no release"
