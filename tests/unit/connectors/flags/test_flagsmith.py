@@ -15,7 +15,7 @@ from ledger.connectors.models import Mapping
 from ledger.connectors.translation import BadSignature, Changes, Malformed, Skipped
 from ledger.domain.commands import SetFlag
 
-from ...flag_payloads import body, flagsmith_audit_log_entry, payload, raw
+from ....flag_payloads import body, flagsmith_audit_log_entry, payload, raw
 from .conftest import delivery, translated
 
 MAPPING = Mapping(apps={"Flagsmith Website": "website"})

@@ -11,7 +11,7 @@ from ledger.connectors.translation import BadSignature, Changes, Malformed, Skip
 from ledger.connectors.unleash import RECEIVER
 from ledger.domain.commands import SetFlag
 
-from ...flag_payloads import body, payload, raw
+from ....flag_payloads import body, payload, raw
 from .conftest import delivery, translated
 
 

@@ -14,7 +14,7 @@ from ledger.connectors.models import Mapping
 from ledger.connectors.translation import BadSignature, Changes, Skipped
 from ledger.domain.commands import SetFlag
 
-from ...flag_payloads import LD_ENV, LD_FLAG, LD_PROJECT, body, launchdarkly_flag_entry, raw
+from ....flag_payloads import LD_ENV, LD_FLAG, LD_PROJECT, body, launchdarkly_flag_entry, raw
 from .conftest import delivery, translated
 
 SITE = "https://app.launchdarkly.com/default/my-environment/features/client-side-flag"
