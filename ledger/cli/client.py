@@ -108,11 +108,15 @@ class LedgerClient:
     def get(self, path: str, query: Query | None = None) -> Reply:
         return self._send("GET", path, query, None)
 
-    def post(self, path: str, body: Mapping[str, Any]) -> Reply:
-        return self._send("POST", path, None, json.dumps(body).encode())
+    def post(
+        self, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+    ) -> Reply:
+        return self._send("POST", path, None, json.dumps(body).encode(), headers=headers)
 
-    def put(self, path: str, body: Mapping[str, Any]) -> Reply:
-        return self._send("PUT", path, None, json.dumps(body).encode())
+    def put(
+        self, path: str, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+    ) -> Reply:
+        return self._send("PUT", path, None, json.dumps(body).encode(), headers=headers)
 
     def post_ndjson(self, path: str, lines: bytes) -> Reply:
         return self._send("POST", path, None, lines, "application/x-ndjson")
@@ -137,8 +141,9 @@ class LedgerClient:
         query: Query | None,
         data: bytes | None,
         content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
     ) -> Reply:
-        headers = dict(self.headers)
+        headers = self.headers | dict(headers or {})
         if data is not None:
             headers["Content-Type"] = content_type
         url = self._url(path, query)

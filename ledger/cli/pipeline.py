@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ledger.cli import gate_text
+from ledger.cli import gate_text, writes
 from ledger.cli.client import LedgerClient, env_path, segment
 from ledger.cli.options import NAME, TEXT, json_option, print_json
 
@@ -16,7 +16,23 @@ ALLOWED, REFUSED, WAITS_FOR_APPROVAL = 0, 1, 3
 ACTIONS = ("deploy", "promote", "rollback", "config")
 
 
-@click.command()
+class _AddByDefault(click.Group):
+    """A group whose first argument, when it names none of its commands, is the start of
+    the arguments of ``add``: `ledger evidence APP BUILD …` is `ledger evidence add APP …`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["add", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_AddByDefault)
+def evidence() -> None:
+    """Record evidence on builds: tests passed, a scan failed, … (`ledger evidence APP BUILD
+    …` is short for `ledger evidence add APP BUILD …`)."""
+
+
+@evidence.command("add")
 @click.argument("app", type=NAME)
 @click.argument("build", type=TEXT)
 @click.option("--type", "kind", type=TEXT, required=True, help="What: tests, scan, sbom, review, …")
@@ -24,7 +40,8 @@ ACTIONS = ("deploy", "promote", "rollback", "config")
 @click.option("--url", type=TEXT, help="Where the details are (the CI job, the report).")
 @click.option("--digest", type=TEXT, help="Digest of the report or attestation document.")
 @click.option("--summary", type=TEXT, help="One line, e.g. '412 tests, 0 failed'.")
-def evidence(
+@writes.write_options
+def add_evidence(
     app: str,
     build: str,
     kind: str,
@@ -32,6 +49,8 @@ def evidence(
     url: str | None,
     digest: str | None,
     summary: str | None,
+    idempotency_key: str | None,
+    as_json: bool,
 ) -> None:
     """Record evidence on BUILD of APP: tests passed, a scan failed, … (build:write scope).
 
@@ -39,16 +58,16 @@ def evidence(
 
     \b
     Examples:
-      ledger evidence shop b42 --type tests --status passed --url "$CI_JOB_URL"
+      ledger evidence add shop b42 --type tests --status passed --url "$CI_JOB_URL"
       ledger evidence shop b42 --type scan --status failed --summary "2 critical CVEs"
     """
     body: dict[str, Any] = {"type": kind, "status": status}
     given = {"url": url, "digest": digest, "summary": summary}
     body |= {k: v for k, v in given.items() if v is not None}
     path = f"/v1/apps/{segment(app)}/builds/{segment(build)}/evidence"
-    written = LedgerClient.from_env().post(path, body).json()
-    click.echo(f"recorded {kind} {status} on build {build} of {app}")
-    click.echo(f"position {written.get('position')}")
+    said = f"recorded {kind} {status} on build {build} of {app}"
+    writes.report(writes.send(writes.Write("POST", path, body), idempotency_key), as_json,
+                  lambda _: said)  # fmt: skip
 
 
 @click.command("assert")

@@ -80,3 +80,6 @@ class GitHubReceiver:
             reason = f"GitHub event {event!r} is not one the ledger records ({known})"
             return Skipped(event=event[:100] or "unknown", outcome="ignored", reason=reason)
         return await translation(delivery.body, mapping, lookup)
+
+
+RECEIVER = GitHubReceiver()

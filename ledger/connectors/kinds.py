@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from ledger.connectors.github import GitHubReceiver
+from ledger.connectors.flagsmith import RECEIVER as FLAGSMITH
+from ledger.connectors.github import RECEIVER as GITHUB
+from ledger.connectors.launchdarkly import RECEIVER as LAUNCHDARKLY
 from ledger.connectors.translation import Receiver
+from ledger.connectors.unleash import RECEIVER as UNLEASH
 
 RECEIVERS: dict[str, Receiver] = {
-    "github": GitHubReceiver(),
+    "github": GITHUB,
+    "unleash": UNLEASH,
+    "flagsmith": FLAGSMITH,
+    "launchdarkly": LAUNCHDARKLY,
 }
 """Each tool's receiver by the connector kind it serves (filled as receivers are written)."""

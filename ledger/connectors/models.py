@@ -8,15 +8,16 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta, Struct
 
 from ledger.domain.commands import Name
+from ledger.domain.names import NAME_PATTERN
 from ledger.domain.text import Storable
 
 Kind = Literal["github", "argocd", "unleash", "flagsmith", "launchdarkly"]
 CONNECTOR_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 ConnectorName = Annotated[str, Meta(pattern=CONNECTOR_NAME_PATTERN)]
 ToolName = Annotated[Storable, Meta(min_length=1, max_length=256)]
-RenamedTo = Annotated[str, Meta(pattern=r"^$|^[a-z0-9][a-z0-9-]{0,62}$")]
-"""A ledger name, or "" (left unmapped); one pattern, since msgspec takes no union of a
-constrained str and a str literal."""
+Rename = Annotated[str, Meta(pattern=f"^(?:{NAME_PATTERN[1:-1]})?$")]
+"""The ledger's name for a tool's name, or "" to leave it unmapped (msgspec cannot tell
+``Name | Literal[""]`` apart: both are strings)."""
 Outcome = Literal["recorded", "waiting", "ignored", "unmapped", "refused", "rejected"]
 """What a delivery came to: recorded (commands answered), waiting (for something it needs,
 e.g. a deployment's build), ignored (nothing to record: a ping), unmapped (names the ledger
@@ -30,8 +31,8 @@ class Mapping(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omi
 
     app: Name | None = None
     env: Name | None = None
-    apps: Annotated[dict[ToolName, RenamedTo], Meta(max_length=1000)] = {}
-    envs: Annotated[dict[ToolName, RenamedTo], Meta(max_length=1000)] = {}
+    apps: Annotated[dict[ToolName, Rename], Meta(max_length=1000)] = {}
+    envs: Annotated[dict[ToolName, Rename], Meta(max_length=1000)] = {}
     app_label: ToolName | None = None  # Argo CD: the label or annotation naming the app
     env_label: ToolName | None = None  # Argo CD: the label or annotation naming the env
     workflows: Annotated[list[ToolName], Meta(max_length=100)] = []

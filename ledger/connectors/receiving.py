@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,7 @@ class Receiving:
         self.store = store
         self.writer = writer
         self._refused_at: dict[str, float] = {}
+        self.delivered: Counter[tuple[str, str]] = Counter()  # (connector, outcome): the metric
 
     async def receive(self, name: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         """The status and body the tool gets for its delivery."""
@@ -64,6 +66,7 @@ class Receiving:
         answered = await self.store.answer_of(name, delivery_id)
         if answered is not None:
             await self.store.count_duplicate(name)
+            self.delivered[name, "duplicate"] += 1
             replayed = msgspec.json.decode(answered, type=ReceiverAnswer)
             replayed.replayed = True
             return _status(replayed), msgspec.json.encode(replayed)
@@ -89,6 +92,7 @@ class Receiving:
                 translated.env,
             )
             await self.store.record(view, msgspec.json.encode(answer), None)
+            self.delivered[connector.name, answer.outcome] += 1
             return 202, msgspec.json.encode(answer)
         answer = await self._decide(connector, receiver, translated, delivery_id)
         view = _view(
@@ -105,6 +109,7 @@ class Receiving:
         await self.store.record(
             view, msgspec.json.encode(answer), translated.commit if waits else None, kept
         )
+        self.delivered[connector.name, answer.outcome] += 1
         if answer.outcome == "recorded":
             await self._remember(connector, translated, answer)
         elif waits and not translated.commands and await _recorded_since(lookup, translated):
@@ -175,6 +180,7 @@ class Receiving:
         self, connector: Connector, receiver: Receiver, delivery: Delivery, detail: str
     ) -> None:
         """Count the refused delivery; record it as denied, at most once a minute."""
+        self.delivered[connector.name, "rejected"] += 1
         view = DeliveryView(
             connector=connector.name, delivery_id=f"unverified-{time.time_ns()}", event="unknown",
             outcome="rejected", received_at=delivery.received_at, detail=detail,

@@ -76,6 +76,14 @@ class LedgerCollector(Collector):
         yield lag
         yield owner
         yield failed
+        deliveries = CounterMetricFamily(
+            "ledger_connector_deliveries",
+            "Deliveries a connector received in this process, by outcome (duplicate: a repeat)",
+            labels=["connector", "outcome"],
+        )
+        for (name, outcome), count in sorted(ledger.connectors.delivered.items()):
+            deliveries.add_metric([name, outcome], count)
+        yield deliveries
         if ledger.views.replica is not None:
             yield CounterMetricFamily(
                 "ledger_replica_fallbacks",
