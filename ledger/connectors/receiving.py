@@ -4,6 +4,7 @@ like any other (gates included), and kept with what it came to."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -12,12 +13,15 @@ from typing import Any
 
 import msgspec
 
+from ledger.connectors import known
 from ledger.connectors.kinds import RECEIVERS
 from ledger.connectors.models import DeliveryView, ReceiverAnswer
 from ledger.connectors.registry import Connector, ConnectorStore
 from ledger.connectors.translation import BadSignature, Changes, Delivery, Receiver, Skipped
 from ledger.domain import commands as c
 from ledger.domain.errors import DomainError, NotFound
+from ledger.domain.releases import Release
+from ledger.eventstore.application import LedgerStore
 from ledger.service.writer import Writer
 from ledger.wire.shapes import domain_problem, write_status
 
@@ -68,7 +72,7 @@ class Receiving:
     ) -> tuple[int, bytes]:
         """Translate and decide a verified delivery (again, when it waited)."""
         translated = await receiver.translate(
-            delivery, connector.mapping, _Lookup(self.store, connector.name)
+            delivery, connector.mapping, _Lookup(self.store, connector.name, self.writer.store)
         )
         if isinstance(translated, Skipped):
             answer = ReceiverAnswer(
@@ -174,15 +178,25 @@ class Receiving:
 
 
 class _Lookup:
-    def __init__(self, store: ConnectorStore, connector: str) -> None:
+    def __init__(self, store: ConnectorStore, connector: str, events: LedgerStore) -> None:
         self.store = store
         self.connector = connector
+        self.events = events
 
     async def build_of_commit(self, app: str, commit: str) -> str | None:
         return await self.store.build_of_commit(self.connector, app, commit)
 
     async def app_exists(self, app: str) -> bool:
         return True
+
+    async def build_of_artifact(self, app: str, digest: str) -> str | None:
+        return await asyncio.to_thread(known.build_of_artifact, self.events, app, digest)
+
+    async def any_build_of_commit(self, app: str, commit: str) -> str | None:
+        return await known.build_of_commit(self.store.database, app, commit)
+
+    async def release_of(self, app: str, env: str) -> Release | None:
+        return await asyncio.to_thread(known.release_of, self.events, app, env)
 
 
 def _op(command: c.AnyCommand) -> str:

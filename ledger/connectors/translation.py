@@ -16,6 +16,7 @@ from ledger.connectors.models import Mapping
 from ledger.domain.commands import AnyCommand
 from ledger.domain.events import ActorKind, Via
 from ledger.domain.names import NAME_PATTERN
+from ledger.domain.releases import Release
 
 _NAME = re.compile(NAME_PATTERN)
 
@@ -73,6 +74,18 @@ class Lookup(Protocol):
         ...
 
     async def app_exists(self, app: str) -> bool: ...
+
+    async def build_of_artifact(self, app: str, digest: str) -> str | None:
+        """The build of ``app`` that produced the artifact ``digest``, whatever recorded it."""
+        ...
+
+    async def any_build_of_commit(self, app: str, commit: str) -> str | None:
+        """The newest succeeded build of ``commit`` of ``app``, whatever recorded it."""
+        ...
+
+    async def release_of(self, app: str, env: str) -> Release | None:
+        """The release that runs in the environment (rolling out or succeeded), if any."""
+        ...
 
 
 class Receiver(Protocol):
