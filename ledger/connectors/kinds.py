@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ledger.connectors.argocd import ArgoCD
 from ledger.connectors.flagsmith import RECEIVER as FLAGSMITH
 from ledger.connectors.github import RECEIVER as GITHUB
 from ledger.connectors.launchdarkly import RECEIVER as LAUNCHDARKLY
@@ -13,5 +14,6 @@ RECEIVERS: dict[str, Receiver] = {
     "unleash": UNLEASH,
     "flagsmith": FLAGSMITH,
     "launchdarkly": LAUNCHDARKLY,
+    "argocd": ArgoCD(),
 }
-"""Each tool's receiver by the connector kind it serves (filled as receivers are written)."""
+"""Each tool's receiver by the connector kind it serves."""

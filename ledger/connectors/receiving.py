@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from ledger.connectors import known
 from ledger.connectors.kinds import RECEIVERS
 from ledger.connectors.models import DeliveryView, ReceiverAnswer
 from ledger.connectors.registry import Connector, ConnectorStore
@@ -220,6 +221,15 @@ class _Lookup:
             return None
         state = await asyncio.to_thread(self.events.load, environment_id(app, env))
         return state.release(version) if isinstance(state, Environment) else None
+
+    async def build_of_artifact(self, app: str, digest: str) -> str | None:
+        return await asyncio.to_thread(known.build_of_artifact, self.events, app, digest)
+
+    async def any_build_of_commit(self, app: str, commit: str) -> str | None:
+        return await known.build_of_commit(self.store.database, app, commit)
+
+    async def current_release(self, app: str, env: str) -> Release | None:
+        return await asyncio.to_thread(known.release_of, self.events, app, env)
 
 
 async def _recorded_since(lookup: _Lookup, changes: Changes) -> bool:

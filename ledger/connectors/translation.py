@@ -87,6 +87,18 @@ class Lookup(Protocol):
         ``reference`` (``Changes.reference``)."""
         ...
 
+    async def build_of_artifact(self, app: str, digest: str) -> str | None:
+        """The build of ``app`` that produced the artifact ``digest``, whatever recorded it."""
+        ...
+
+    async def any_build_of_commit(self, app: str, commit: str) -> str | None:
+        """The newest succeeded build of ``commit`` of ``app``, whatever recorded it."""
+        ...
+
+    async def current_release(self, app: str, env: str) -> Release | None:
+        """The release that runs in the environment (rolling out or succeeded), if any."""
+        ...
+
 
 class Receiver(Protocol):
     """One tool's receiver."""
