@@ -16,7 +16,7 @@ from ledger.domain.policies import default_policy, resolve
 from ledger.domain.requests import ChangeRequest
 from ledger.domain.windows import in_force, occurrences
 from ledger.eventstore.policies import build_of, change_request, policy_levels, secret_keys
-from ledger.http.keys import SETTINGS, STORE, WRITER
+from ledger.http.keys import SETTINGS, STORE, VIEWS, WRITER
 from ledger.http.parameters import int_param, time_param
 from ledger.http.problems import Unprocessable
 from ledger.http.requests import context_from, read_object
@@ -96,7 +96,8 @@ class _BuildPath(msgspec.Struct, frozen=True):
 async def get_request(request: web.Request) -> web.Response:
     found = await _request(request)
     secret = await asyncio.to_thread(secret_keys, request.app[STORE], found.app, found.env)
-    return json_response(request_view(found, datetime.now(UTC), secret))
+    fingerprint = request.app[VIEWS].fingerprints.fingerprint
+    return json_response(request_view(found, datetime.now(UTC), secret, fingerprint))
 
 
 async def _request(request: web.Request) -> ChangeRequest:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -137,10 +138,15 @@ HIDDEN = "<secret>"
 
 
 def request_view(
-    request: ChangeRequest, now: datetime, secret_keys: Iterable[str] = ()
+    request: ChangeRequest,
+    now: datetime,
+    secret_keys: Iterable[str] = (),
+    hide: Callable[[str], str] = lambda value: HIDDEN,
 ) -> RequestView:
     """A request as clients see it (pending past its expiry shows as expired); the secret
-    values of a config change (``secret_keys``: those the environment declares) are hidden."""
+    values of a config change (``secret_keys``: those the environment declares) are hidden:
+    shown as ``hide`` makes them (the ledger's fingerprints, where they are at hand), and a value
+    already shown as a fingerprint (a request read from the views) as it is."""
     status = "expired" if request.expired(now) else request.status
     waiting = max(0, request.required - len(request.approvals)) if status == "pending" else 0
     asked = request.requested
@@ -161,7 +167,7 @@ def request_view(
         ],
         build_id=asked.build_id,
         reason=asked.reason,
-        command=_shown(asked.command, secret_keys),
+        command=_shown(asked.command, secret_keys, hide),
         ended_by=request.ended_by,
         ended_at=request.ended_at,
         detail=request.detail,
@@ -192,9 +198,21 @@ def _evidence(a: Attestation) -> EvidenceView:
     )  # fmt: skip
 
 
-def _shown(command: GatedCommand, secret_keys: Iterable[str]) -> dict[str, Any]:
+def _shown(
+    command: GatedCommand, secret_keys: Iterable[str], hide: Callable[[str], str]
+) -> dict[str, Any]:
     shown: dict[str, Any] = msgspec.to_builtins(command)
     if isinstance(command, ChangeConfig):
         secret = {*secret_keys, *command.secret}
-        shown["set"] = {k: HIDDEN if is_secret(k, secret) else v for k, v in command.set.items()}
+        shown["set"] = {
+            k: _hidden(v, hide) if is_secret(k, secret) else v for k, v in command.set.items()
+        }
     return shown
+
+
+def _hidden(value: str, hide: Callable[[str], str]) -> str:
+    return value if FINGERPRINT.fullmatch(value) else hide(value)
+
+
+FINGERPRINT = re.compile(r"<secret:[0-9a-f]{16}>")
+"""A secret's value as the views keep it (``Fingerprints.fingerprint``)."""
