@@ -83,34 +83,11 @@ class Receiving:
             answer = ReceiverAnswer(
                 delivery_id=delivery_id, outcome=translated.outcome, detail=translated.reason
             )
-            view = _view(
-                connector,
-                delivery,
-                delivery_id,
-                translated.event,
-                answer,
-                translated.app,
-                translated.env,
-            )
-            await self.store.record(view, msgspec.json.encode(answer), None)
-            self.delivered[connector.name, answer.outcome] += 1
+            await self._keep(connector, delivery, delivery_id, translated, answer)
             return 202, msgspec.json.encode(answer)
         answer = await self._decide(connector, receiver, translated, delivery_id)
-        view = _view(
-            connector,
-            delivery,
-            delivery_id,
-            translated.event,
-            answer,
-            translated.app,
-            translated.env,
-        )
         waits = answer.outcome == "waiting"
-        kept = msgspec.json.encode(delivery) if waits else None
-        await self.store.record(
-            view, msgspec.json.encode(answer), translated.commit if waits else None, kept
-        )
-        self.delivered[connector.name, answer.outcome] += 1
+        await self._keep(connector, delivery, delivery_id, translated, answer)
         if answer.outcome == "recorded":
             await self._remember(connector, translated, answer)
         elif waits and not translated.commands and await _recorded_since(lookup, translated):
@@ -118,6 +95,26 @@ class Receiving:
             if retried is not None:
                 return retried
         return _status(answer), msgspec.json.encode(answer)
+
+    async def _keep(
+        self,
+        connector: Connector,
+        delivery: Delivery,
+        delivery_id: str,
+        translated: Changes | Skipped,
+        answer: ReceiverAnswer,
+    ) -> None:
+        """Keep what the delivery came to (and, while it waits, the delivery), and count it."""
+        view = DeliveryView(
+            connector=connector.name, delivery_id=delivery_id, event=translated.event,
+            outcome=answer.outcome, received_at=delivery.received_at, detail=answer.detail,
+            position=answer.position, app=translated.app, env=translated.env,
+        )  # fmt: skip
+        waits = answer.outcome == "waiting" and isinstance(translated, Changes)
+        commit = translated.commit if isinstance(translated, Changes) and waits else None
+        kept = msgspec.json.encode(delivery) if waits else None
+        await self.store.record(view, msgspec.json.encode(answer), commit, kept)
+        self.delivered[connector.name, answer.outcome] += 1
 
     async def _decide(
         self, connector: Connector, receiver: Receiver, changes: Changes, delivery_id: str
@@ -259,19 +256,3 @@ def _status(answer: ReceiverAnswer) -> int:
     if answer.outcome == "recorded":
         return 201 if answer.position else 200
     return 202
-
-
-def _view(
-    connector: Connector,
-    delivery: Delivery,
-    delivery_id: str,
-    event: str,
-    answer: ReceiverAnswer,
-    app: str | None,
-    env: str | None,
-) -> DeliveryView:
-    return DeliveryView(
-        connector=connector.name, delivery_id=delivery_id, event=event, outcome=answer.outcome,
-        received_at=delivery.received_at, detail=answer.detail, position=answer.position,
-        app=app, env=env,
-    )  # fmt: skip
