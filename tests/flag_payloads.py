@@ -4,7 +4,6 @@ that it sent them (Unleash's Authorization header, Flagsmith's and LaunchDarkly'
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 import json
@@ -46,39 +45,49 @@ def flagsmith_audit_log_entry() -> Payload:
     return {"data": payload("flagsmith", "audit-log-entry"), "event_type": "AUDIT_LOG_CREATED"}
 
 
-LD_PROJECT = "my-project"  # the FeatureFlag example's parent: /api/v2/flags/my-project
-LD_ENV = "my-environment"
-LD_FLAG = "flag-key-123abc"
+LD_PROJECT = "example-project"  # the audit log entry example's target:
+LD_ENV = "production"  # proj/example-project:env/production:flag/example-flag
+LD_FLAG = "example-flag"
 
 
 def launchdarkly_flag_entry(
     on: bool = True, rollout: list[dict[str, int]] | None = None, entry_id: str | None = None
 ) -> Payload:
-    """A flag entry as LaunchDarkly's API reference describes one: the webhook sample of the
-    documentation (its envelope and member), for the FeatureFlag example of the OpenAPI
-    document turned on or off in ``my-environment`` (``currentVersion``), with the access,
-    title verb and target resource such an entry names (``proj/<p>:env/<e>:flag/<f>``);
-    ``rollout`` sets the default rule to a percentage rollout (``Rollout.variations``)."""
-    entry = payload("launchdarkly", "webhook-sample")
-    flag = payload("launchdarkly", "feature-flag")
-    resource = f"proj/{LD_PROJECT}:env/{LD_ENV}:flag/{LD_FLAG}"
+    """The audit log entry example of LaunchDarkly's API reference (``AuditLogEntryRep``) as
+    a member's change in the app sends it: the schema's placeholders (``kind``, ``accesses``,
+    ``title``, ``currentVersion``) filled in for its target flag turned on or off in
+    ``production``, without the example's API token and authorized app; ``rollout`` sets the
+    default rule to a percentage rollout (``Rollout.variations``)."""
+    entry = payload("launchdarkly", "audit-log-entry")
+    del entry["token"], entry["app"]
+    [resource] = entry["target"]["resources"]
     verb = "turned on the flag" if on else "turned off the flag"
+    actions = ["updateOn"] if rollout is None else ["updateOn", "updateFallthrough"]
+    flag = launchdarkly_current_version(entry["name"], on, rollout)
     site = flag["environments"][LD_ENV]["_site"]["href"]
-    flag["environments"][LD_ENV]["on"] = on
-    actions = ["updateOn"]
-    if rollout is not None:
-        flag["environments"][LD_ENV]["fallthrough"] = {"rollout": {"variations": rollout}}
-        actions.append("updateFallthrough")
-    member = "[Reese Applebaum](mailto:refapp@launchdarkly.com)"
+    member = entry["member"]
     entry |= {
         "_id": entry_id or entry["_id"],
         "kind": "flag",
-        "name": flag["name"],
         "accesses": [{"action": action, "resource": resource} for action in actions],
         "titleVerb": verb,
-        "title": f"{member} {verb} [{flag['name']}](https://app.launchdarkly.com{site})"
-        f" in `{flag['environments'][LD_ENV]['_environmentName']}`",
-        "target": copy.deepcopy(entry["target"]) | {"name": flag["name"], "resources": [resource]},
+        "title": f"[{member['firstName']} {member['lastName']}](mailto:{member['email']})"
+        f" {verb} [{entry['target']['name']}](https://app.launchdarkly.com{site})",
         "currentVersion": flag,
     }
     return entry
+
+
+def launchdarkly_current_version(
+    name: str, on: bool, rollout: list[dict[str, int]] | None
+) -> Payload:
+    """The FeatureFlag example of the OpenAPI document as the entry's flag: its key and name,
+    and its one environment's settings as ``production``'s, turned on or off."""
+    flag = payload("launchdarkly", "feature-flag")
+    [settings] = flag["environments"].values()
+    settings["on"] = on
+    settings["_site"]["href"] = f"/{LD_PROJECT}/{LD_ENV}/features/{LD_FLAG}"
+    if rollout is not None:
+        settings["fallthrough"] = {"rollout": {"variations": rollout}}
+    flag |= {"key": LD_FLAG, "name": name, "environments": {LD_ENV: settings}}
+    return flag

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ..answers import Answer
-from ..flag_payloads import LD_ENV, LD_PROJECT, body, launchdarkly_flag_entry, raw
+from ..flag_payloads import LD_ENV, LD_FLAG, LD_PROJECT, body, launchdarkly_flag_entry, raw
 from ..flag_payloads import headers as signed
 from .conftest import Api
 
@@ -44,7 +44,7 @@ TOOLS = [
     Tool("launchdarkly",
          body(launchdarkly_flag_entry(rollout=[{"variation": 0, "weight": 15000},
                                                {"variation": 1, "weight": 85000}])),
-         LD_PROJECT, LD_ENV, "flag-key-123abc", "refapp@launchdarkly.com", rollout_percent=15),
+         LD_PROJECT, LD_ENV, LD_FLAG, "ariel@acme.com", rollout_percent=15),
 ]  # fmt: skip
 
 

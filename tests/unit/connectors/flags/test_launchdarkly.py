@@ -1,4 +1,4 @@
-"""LaunchDarkly's webhooks on the payloads of LaunchDarkly's documentation and API reference:
+"""LaunchDarkly's webhooks on the examples of LaunchDarkly's API reference (its OpenAPI document):
 a flag turned on or off in an environment flips it there, with the percentage its default rule
 rolls out; other entries are ignored; the signature is the hex HMAC-SHA256 of the body."""
 
@@ -14,10 +14,18 @@ from ledger.connectors.models import Mapping
 from ledger.connectors.translation import BadSignature, Changes, Skipped
 from ledger.domain.commands import SetFlag
 
-from ....flag_payloads import LD_ENV, LD_FLAG, LD_PROJECT, body, launchdarkly_flag_entry, raw
+from ....flag_payloads import (
+    LD_ENV,
+    LD_FLAG,
+    LD_PROJECT,
+    body,
+    launchdarkly_flag_entry,
+    payload,
+    raw,
+)
 from .conftest import delivery, translated
 
-SITE = "https://app.launchdarkly.com/default/my-environment/features/client-side-flag"
+SITE = "https://app.launchdarkly.com/example-project/production/features/example-flag"
 
 
 @pytest.mark.parametrize("on", [True, False])
@@ -25,12 +33,12 @@ async def test_a_flag_turned_on_or_off_flips_it_with_the_entrys_title_and_link(o
     changes = await translated(RECEIVER, body(launchdarkly_flag_entry(on=on)))
     assert isinstance(changes, Changes)
     turned = "on" if on else "off"
-    title = f"Reese Applebaum turned {turned} the flag My Flag in My Environment"
+    title = f"Ariel Flores turned {turned} the flag Example flag name"
     assert changes.commands == [
         SetFlag(app=LD_PROJECT, env=LD_ENV, flag=LD_FLAG, enabled=on,
-                reason=f"LaunchDarkly: {title} — {SITE}")
+                reason=f"LaunchDarkly: {title} (This is an automated test) — {SITE}")
     ]  # fmt: skip
-    assert (changes.actor, changes.actor_kind) == ("refapp@launchdarkly.com", "human")
+    assert (changes.actor, changes.actor_kind) == ("ariel@acme.com", "human")
     assert changes.event == f"flag: turned {turned} the flag"
 
 
@@ -61,7 +69,7 @@ async def test_without_the_current_version_the_title_verb_says_on_or_off() -> No
 
 async def test_an_api_token_is_ci_and_an_integration_the_system() -> None:
     entry = launchdarkly_flag_entry()
-    token = {"_id": "t1", "name": "DevOps token", "ending": "2345", "serviceToken": True}
+    token = payload("launchdarkly", "audit-log-entry")["token"]
     del entry["member"]
     changes = await translated(RECEIVER, body(entry | {"token": token}))
     assert isinstance(changes, Changes) and (changes.actor, changes.actor_kind) == (
@@ -76,9 +84,14 @@ async def test_an_api_token_is_ci_and_an_integration_the_system() -> None:
 
 
 async def test_an_entry_of_another_kind_is_ignored() -> None:
-    skipped = await translated(RECEIVER, raw("launchdarkly", "webhook-sample"))
+    """The published example as it stands: its kind is the schema's placeholder ``kind``."""
+    skipped = await translated(RECEIVER, raw("launchdarkly", "audit-log-entry"))
     assert isinstance(skipped, Skipped) and skipped.outcome == "ignored"
-    assert skipped.event == "environment: changed the name of"
+    assert skipped.event == "kind: turned on the flag"
+    entry = launchdarkly_flag_entry() | {"kind": "segment"}
+    skipped = await translated(RECEIVER, body(entry))
+    assert isinstance(skipped, Skipped) and skipped.outcome == "ignored"
+    assert skipped.reason == "a segment entry flips no flag"
 
 
 async def test_a_flag_entry_that_turns_nothing_on_or_off_is_ignored() -> None:
@@ -106,7 +119,7 @@ def test_the_delivery_id_is_the_entry_id() -> None:
 
 
 def test_the_signature_is_the_hmac_of_the_body(secret: str) -> None:
-    sent = raw("launchdarkly", "webhook-sample")
+    sent = raw("launchdarkly", "audit-log-entry")
     signature = hmac.new(secret.encode(), sent, hashlib.sha256).hexdigest()
     RECEIVER.verify(secret, delivery(sent, {"X-LD-Signature": signature}))
     with pytest.raises(BadSignature):
