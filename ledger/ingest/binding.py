@@ -71,7 +71,8 @@ def traced(sender: Context, received: Received) -> Context:
 
 
 def from_http(headers: Mapping[str, str], body: bytes) -> Received:
-    """The CDEvent of a request, whichever mode its Content-Type and headers say it uses."""
+    """The CDEvent of a request (and its CloudEvent's trace), whichever mode its Content-Type
+    and headers say it uses."""
     declared = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     media = declared.partition(";")[0].strip().lower()
     if media == BATCH:
@@ -85,7 +86,8 @@ def from_http(headers: Mapping[str, str], body: bytes) -> Received:
 
 
 def from_nats(headers: Mapping[str, str] | None, body: bytes) -> Received:
-    """The CDEvent of a NATS message: binary with ce-* headers, else structured or plain."""
+    """The CDEvent of a NATS message (and its CloudEvent's trace): binary with ce-* headers,
+    else structured or plain."""
     attributes = {k.lower()[3:]: v for k, v in (headers or {}).items() if _is_ce(k)}
     return binary(attributes, body) if attributes else undeclared(body)
 
