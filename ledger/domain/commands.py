@@ -259,6 +259,8 @@ class Context(Struct, frozen=True, kw_only=True):
     authenticated: bool = False
     via: Via = "http"
     correlation_id: str | None = None
+    traceparent: str | None = None  # W3C Trace Context, validated by the adapter
+    tracestate: str | None = None
     occurred_at: datetime | None = None
     idempotency_key: str | None = None
     scopes: frozenset[str] | None = None  # None: open mode, no policy applies

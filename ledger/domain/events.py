@@ -48,6 +48,8 @@ class LedgerEvent(Struct, frozen=True, kw_only=True, omit_defaults=True):
     reason: str | None = None
     occurred_at: datetime  # the client's clock (defaults to recorded_at)
     correlation_id: str | None = None
+    traceparent: str | None = None  # W3C Trace Context of the write, as the writer sent it
+    tracestate: str | None = None
     prev_hash: str
 
     def history_kind(self) -> str | None:

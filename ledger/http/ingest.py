@@ -12,7 +12,7 @@ from ledger.http.keys import PRINCIPAL, SETTINGS, STORE, WRITER
 from ledger.http.problems import problem
 from ledger.http.requests import context_from
 from ledger.http.responses import json_response
-from ledger.ingest.binding import from_http
+from ledger.ingest.binding import from_http, traced
 from ledger.ingest.problems import IngestError
 from ledger.ingest.schema import CDEvent
 from ledger.ingest.service import Ingestor
@@ -23,9 +23,10 @@ async def ingest_cdevent(request: web.Request) -> web.Response:
     """201 with the write result; 202 when the event asks nothing of the ledger, or when the
     change it asks for waits for approval (the answer's ``request``)."""
     try:
-        event = from_http(request.headers, await _body(request))
+        received = from_http(request.headers, await _body(request))
         ingestor = Ingestor(request.app[STORE], request.app[WRITER])
-        result = await ingestor.ingest(event, _sender(request, event))
+        sender = traced(_sender(request, received.event), received)
+        result = await ingestor.ingest(received.event, sender)
     except IngestError as error:
         errors = [FieldError(field=error.field, message=error.detail)] if error.field else None
         return problem(error.status, error.title, error.detail, errors=errors)

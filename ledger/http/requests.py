@@ -15,6 +15,7 @@ from ledger.domain.names import MAX_VERSION, is_count
 from ledger.domain.text import decode_json
 from ledger.http.keys import PRINCIPAL, SETTINGS
 from ledger.http.problems import Unprocessable
+from ledger.wire.tracecontext import TraceContext, trace_context
 
 C = TypeVar("C", bound=Command)
 _HEADER_VALUE = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,127}$")
@@ -80,6 +81,7 @@ def header(request: web.Request, name: str) -> str | None:
 def context_from(request: web.Request) -> Context:
     """Who is asking: the token's principal, or in open mode the X-Ledger-Actor header."""
     principal = request[PRINCIPAL]
+    trace = trace_of(request)
     if principal is not None:
         return Context(
             actor=principal.name,
@@ -87,6 +89,8 @@ def context_from(request: web.Request) -> Context:
             authenticated=True,
             via=_via(request),
             correlation_id=header(request, "X-Ledger-Correlation-Id"),
+            traceparent=trace.traceparent,
+            tracestate=trace.tracestate,
             idempotency_key=header(request, "Idempotency-Key"),
             scopes=principal.scopes,
         )
@@ -99,8 +103,17 @@ def context_from(request: web.Request) -> Context:
         authenticated=False,
         via=_via(request),
         correlation_id=header(request, "X-Ledger-Correlation-Id"),
+        traceparent=trace.traceparent,
+        tracestate=trace.tracestate,
         idempotency_key=header(request, "Idempotency-Key"),
     )
+
+
+def trace_of(request: web.Request) -> TraceContext:
+    """The W3C trace context of the request's traceparent and tracestate headers (an invalid
+    traceparent is ignored, as the specification has receivers do)."""
+    headers = request.headers
+    return trace_context(headers.getall("traceparent", ()), headers.getall("tracestate", ()))
 
 
 def _via(request: web.Request) -> Via:

@@ -19,6 +19,7 @@ from ledger.http.problems import problem_middleware
 from ledger.http.ratelimit import RATE_BUCKETS, rate_limit_middleware
 from ledger.http.responses import json_response
 from ledger.http.routes import all_routes
+from ledger.http.telemetry import start_tracing
 from ledger.logs import configure_logging
 from ledger.service.tokens import open_tokens
 from ledger.settings import Settings
@@ -150,6 +151,15 @@ def run_server(settings: Settings) -> None:
         f"ledger listening ({mode})",
         extra={"url": f"http://{settings.host}:{settings.port}", "store": store},
     )
+    stop_tracing = start_tracing()  # before the application: it traces the ones made after
+    try:
+        _serve(settings)
+    finally:
+        if stop_tracing is not None:
+            stop_tracing()  # the spans still waiting are sent
+
+
+def _serve(settings: Settings) -> None:
     web.run_app(
         create_app(settings),
         host=settings.host,

@@ -3,7 +3,9 @@
 Structured mode carries the CloudEvent as JSON (``application/cloudevents+json``) with the
 CDEvent as its ``data``; binary mode carries the attributes in ``ce-*`` headers and the CDEvent
 as the body. A body that is a CDEvent alone (``{context, subject}``) is taken as well. In the
-CDEvents binding the CloudEvent's id, source and type are the CDEvent context's.
+CDEvents binding the CloudEvent's id, source and type are the CDEvent context's. A CloudEvent's
+``traceparent`` and ``tracestate`` (the distributed tracing extension) name the trace the event
+started in; an invalid one is ignored.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from urllib.parse import unquote
 import msgspec
 from msgspec import Struct
 
+from ledger.domain.commands import Context
 from ledger.domain.errors import Invalid
 from ledger.domain.text import RULE, Storable, decode_json, unstorable_at
 from ledger.ingest.problems import Malformed, Unmappable, UnsupportedMedia
 from ledger.ingest.schema import CDEvent, CDType, Id, Source
+from ledger.wire.tracecontext import NO_TRACE, TraceContext, trace_context
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -37,10 +41,38 @@ class Attributes(Struct, frozen=True, kw_only=True):
     datacontenttype: Storable | None = None
     data: Any = None
     data_base64: Storable | None = None
+    traceparent: Any = None  # any type: an invalid traceparent is ignored, never refused
+    tracestate: Any = None
+
+    def trace(self) -> TraceContext:
+        """The trace context of the distributed tracing extension, if the event carries one."""
+        if not isinstance(self.traceparent, str):
+            return NO_TRACE
+        state = [self.tracestate] if isinstance(self.tracestate, str) else []
+        return trace_context([self.traceparent], state)
 
 
-def from_http(headers: Mapping[str, str], body: bytes) -> CDEvent:
-    """The CDEvent of a request, whichever mode its Content-Type and headers say it uses."""
+class Received(Struct, frozen=True):
+    """A CDEvent, and the trace context of the CloudEvent that carried it."""
+
+    event: CDEvent
+    trace: TraceContext = NO_TRACE
+
+
+def traced(sender: Context, received: Received) -> Context:
+    """The sender's context in the CloudEvent's trace when it names one: the trace the event
+    started in, which the transport's own headers (one hop of many) may not be."""
+    trace = received.trace
+    if trace.traceparent is None:
+        return sender
+    return msgspec.structs.replace(
+        sender, traceparent=trace.traceparent, tracestate=trace.tracestate
+    )
+
+
+def from_http(headers: Mapping[str, str], body: bytes) -> Received:
+    """The CDEvent of a request (and its CloudEvent's trace), whichever mode its Content-Type
+    and headers say it uses."""
     declared = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     media = declared.partition(";")[0].strip().lower()
     if media == BATCH:
@@ -53,13 +85,14 @@ def from_http(headers: Mapping[str, str], body: bytes) -> CDEvent:
     return binary(attributes, body) if attributes else undeclared(body)
 
 
-def from_nats(headers: Mapping[str, str] | None, body: bytes) -> CDEvent:
-    """The CDEvent of a NATS message: binary with ce-* headers, else structured or plain."""
+def from_nats(headers: Mapping[str, str] | None, body: bytes) -> Received:
+    """The CDEvent of a NATS message (and its CloudEvent's trace): binary with ce-* headers,
+    else structured or plain."""
     attributes = {k.lower()[3:]: v for k, v in (headers or {}).items() if _is_ce(k)}
     return binary(attributes, body) if attributes else undeclared(body)
 
 
-def structured(envelope: dict[str, Any]) -> CDEvent:
+def structured(envelope: dict[str, Any]) -> Received:
     """A CloudEvent in the JSON event format whose data is the CDEvent."""
     attributes = _convert(envelope, Attributes, "not a CloudEvents 1.0 event", skip="data")
     if attributes.data_base64 is not None:
@@ -76,23 +109,23 @@ def structured(envelope: dict[str, Any]) -> CDEvent:
     return _matching(attributes, data)
 
 
-def binary(headers: dict[str, str], body: bytes) -> CDEvent:
+def binary(headers: dict[str, str], body: bytes) -> Received:
     """A CloudEvent whose attributes came as ce-* headers and whose body is the CDEvent."""
     attributes = _convert(headers, Attributes, "not a CloudEvents 1.0 event (ce-* headers)")
     return _matching(attributes, _object(body))
 
 
-def undeclared(body: bytes) -> CDEvent:
+def undeclared(body: bytes) -> Received:
     """A body that says what it is by its keys: a CDEvent, or a structured CloudEvent."""
     data = _object(body)
     if "context" in data:
-        return _convert(data, CDEvent, "not a CDEvent")
+        return Received(_convert(data, CDEvent, "not a CDEvent"))
     if "specversion" in data:
         return structured(data)
     raise Malformed("the body is neither a CloudEvent nor a CDEvent ({context, subject})")
 
 
-def _matching(attributes: Attributes, data: dict[str, Any]) -> CDEvent:
+def _matching(attributes: Attributes, data: dict[str, Any]) -> Received:
     event = _convert(data, CDEvent, "the CloudEvent's data is not a CDEvent")
     for name in ("id", "source", "type"):
         outer, inner = getattr(attributes, name), getattr(event.context, name)
@@ -102,7 +135,7 @@ def _matching(attributes: Attributes, data: dict[str, Any]) -> CDEvent:
                 f"context.{name} {inner!r}",
                 field=name,
             )
-    return event
+    return Received(event, attributes.trace())
 
 
 def _is_ce(header: str) -> bool:

@@ -17,11 +17,12 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from ledger.domain.commands import Context
-from ledger.ingest.binding import from_nats
+from ledger.ingest.binding import from_nats, traced
 from ledger.ingest.problems import problem_of
 from ledger.ingest.schema import CDEvent
 from ledger.ingest.service import Ingestor
 from ledger.wire.shapes import write_status
+from ledger.wire.tracecontext import trace_context
 
 log = logging.getLogger("ledger.ingest.nats")
 SUBJECT = "ledger.ingest.cdevents"
@@ -87,8 +88,9 @@ class Responder:
     async def reply_to(self, headers: Headers, data: bytes) -> tuple[bytes, dict[str, str]]:
         """The reply to one message: its body and headers."""
         try:
-            event = from_nats(headers, data)
-            result = await self.ingestor.ingest(event, sender_of(event))
+            received = from_nats(headers, data)
+            sender = traced(sender_of(received.event, headers), received)
+            result = await self.ingestor.ingest(received.event, sender)
         except Exception as error:
             problem = problem_of(error)
             return _reply(msgspec.json.encode(problem), "application/problem+json", problem.status)
@@ -112,9 +114,18 @@ class Responder:
                     await self._nc.close()
 
 
-def sender_of(event: CDEvent) -> Context:
-    """Who sent an event over NATS: its source, a CI/CD tool."""
-    return Context(actor=event.context.source, actor_kind="ci", authenticated=False)
+def sender_of(event: CDEvent, headers: Headers = None) -> Context:
+    """Who sent an event over NATS: its source, a CI/CD tool; in the trace of the message's
+    ``traceparent`` header, if it is valid."""
+    fields = {k.lower(): v for k, v in (headers or {}).items()}
+    trace = trace_context([fields.get("traceparent", "")], [fields.get("tracestate", "")])
+    return Context(
+        actor=event.context.source,
+        actor_kind="ci",
+        authenticated=False,
+        traceparent=trace.traceparent,
+        tracestate=trace.tracestate,
+    )
 
 
 def _reply(body: bytes, media: str, status: int) -> tuple[bytes, dict[str, str]]:

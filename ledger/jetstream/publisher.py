@@ -152,15 +152,17 @@ class Publisher(IsolatingFollower):
 def _outgoing(
     messages: list[Message], summaries: dict[int, bytes]
 ) -> list[tuple[str, bytes, dict[str, str]]]:
-    """Each message's subject, body and headers, and those of its feed entry."""
+    """Each message's subject, body and headers, and those of its feed entry; both carry the
+    event's W3C trace context headers when it has them."""
     outgoing: list[tuple[str, bytes, dict[str, str]]] = []
     for m in messages:
-        headers = {"Nats-Msg-Id": m.msg_id, "Content-Type": CLOUDEVENTS_JSON}
+        trace = m.cloudevent.trace_headers()
+        headers = {"Nats-Msg-Id": m.msg_id, "Content-Type": CLOUDEVENTS_JSON, **trace}
         outgoing.append((m.subject, msgspec.json.encode(m.cloudevent), headers))
         summary = summaries.get(m.cloudevent.ledgerposition)
         if summary is not None:
             app, _, env = m.cloudevent.subject.partition("/")
-            feed_headers = {"Nats-Msg-Id": f"{m.msg_id}:feed"}
+            feed_headers = {"Nats-Msg-Id": f"{m.msg_id}:feed", **trace}
             outgoing.append((feed_subject(app, env or None), summary, feed_headers))
     return outgoing
 

@@ -105,6 +105,8 @@ def _requester(request: ChangeRequest) -> c.Context:
         authenticated=asked.authenticated,
         via=asked.via,
         correlation_id=asked.correlation_id,
+        traceparent=asked.traceparent,
+        tracestate=asked.tracestate,
         scopes=None if asked.scopes is None else frozenset(asked.scopes),
     )
 

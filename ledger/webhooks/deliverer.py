@@ -20,10 +20,11 @@ import msgspec
 from ledger.eventstore.application import LedgerStore
 from ledger.settings import Settings
 from ledger.webhooks.payloads import (
-    CLOUDEVENTS_JSON,
-    cloudevent_body,
+    Payload,
+    cloudevent_payload,
     delivery_headers,
     slack_message,
+    trace_headers,
 )
 from ledger.webhooks.registry import Webhook, WebhookStore, now
 from ledger.wire.shapes import HistoryItem
@@ -210,12 +211,12 @@ class Deliverer:
     async def _deliver(self, hook: Webhook, item: HistoryItem) -> None:
         """POST the item until the receiver answers 2xx (or the webhook is paused)."""
         try:
-            body, content_type = await self._body(hook, item)
+            payload = await self._payload(hook, item)
         except (ValueError, TypeError) as unmade:  # e.g. text JSON cannot encode
             raise Undeliverable(f"{type(unmade).__name__}: {unmade}") from unmade
-        headers = delivery_headers(hook.secret, body, item.position, hook.id, content_type)
+        headers = delivery_headers(hook.secret, payload, item.position, hook.id)
         delay, longest = self.backoff
-        while (error := await self._post(hook.url, body, headers)) is not None:
+        while (error := await self._post(hook.url, payload.body, headers)) is not None:
             at = now()
             hook.last_error = error
             failing_since = await self.hooks.failed(hook.id, error, at)
@@ -231,21 +232,22 @@ class Deliverer:
         took it, else what went wrong."""
         self._session = aiohttp.ClientSession()
         try:
-            body, content_type = await self._body(hook, item)
-            headers = delivery_headers(hook.secret, body, item.position, hook.id, content_type)
-            return await self._post(hook.url, body, headers)
+            payload = await self._payload(hook, item)
+            headers = delivery_headers(hook.secret, payload, item.position, hook.id)
+            return await self._post(hook.url, payload.body, headers)
         except (Undeliverable, ValueError, TypeError) as error:
             return str(error)
         finally:
             await self._session.close()
             self._session = None
 
-    async def _body(self, hook: Webhook, item: HistoryItem) -> tuple[bytes, str]:
+    async def _payload(self, hook: Webhook, item: HistoryItem) -> Payload:
         if hook.format == "slack":
-            return msgspec.json.encode(slack_message(item, self.base_url)), "application/json"
+            body = msgspec.json.encode(slack_message(item, self.base_url))
+            trace = await asyncio.to_thread(trace_headers, self.store, item.position)
+            return Payload(body, "application/json", trace)
         shown = self.views.fingerprints
-        body = await asyncio.to_thread(cloudevent_body, self.store, item.position, shown)
-        return body, CLOUDEVENTS_JSON
+        return await asyncio.to_thread(cloudevent_payload, self.store, item.position, shown)
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> str | None:
         """None when the receiver took it (2xx), else what went wrong."""

@@ -5,6 +5,9 @@
 which release and commit, a link to the diff, a link to the dashboard's page of a change
 request, an emoji per kind; rollbacks and failures stand out. ``text`` carries the one-line
 summary for notifications and old clients.
+Either way, a change made in a trace (its write carried a W3C ``traceparent``) is delivered with
+the ``traceparent`` and ``tracestate`` headers of that trace; the CloudEvent carries them as its
+distributed tracing extension attributes too.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ledger.eventstore.application import LedgerStore, read_batch
 from ledger.service.messages import messages_of
 from ledger.webhooks.models import is_failure
 from ledger.wire.shapes import HistoryItem
+from ledger.wire.tracecontext import TraceContext
 
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 EMOJI = {
@@ -48,24 +52,41 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def delivery_headers(
-    secret: str, body: bytes, position: int, hook_id: str, content_type: str
-) -> dict[str, str]:
+class Payload(msgspec.Struct, frozen=True):
+    """A delivery's body, its media type, and the trace context headers of its event."""
+
+    body: bytes
+    content_type: str
+    trace: dict[str, str]
+
+
+def delivery_headers(secret: str, payload: Payload, position: int, hook_id: str) -> dict[str, str]:
     return {
-        "Content-Type": content_type,
+        "Content-Type": payload.content_type,
         "User-Agent": "release-ledger-webhooks",
-        "X-Ledger-Signature": signature(secret, body),
+        "X-Ledger-Signature": signature(secret, payload.body),
         "X-Ledger-Delivery": str(position),
         "X-Ledger-Webhook": hook_id,
+        **payload.trace,
     }
 
 
-def cloudevent_body(store: LedgerStore, position: int, fingerprints: Fingerprints) -> bytes:
+def cloudevent_payload(store: LedgerStore, position: int, fingerprints: Fingerprints) -> Payload:
     """The CloudEvent of the event at ``position`` (blocking: reads the log)."""
     messages = messages_of(store, read_batch(store, position - 1, 1), fingerprints)
     if not messages or messages[0].cloudevent.ledgerposition != position:
         raise LookupError(f"no published event at position {position}")
-    return msgspec.json.encode(messages[0].cloudevent)
+    cloudevent = messages[0].cloudevent
+    return Payload(msgspec.json.encode(cloudevent), CLOUDEVENTS_JSON, cloudevent.trace_headers())
+
+
+def trace_headers(store: LedgerStore, position: int) -> dict[str, str]:
+    """The trace context headers of the event at ``position`` (blocking: reads the log)."""
+    batch = read_batch(store, position - 1, 1)
+    if not batch or batch[0][0] != position:
+        return {}
+    event = batch[0][1]
+    return TraceContext(traceparent=event.traceparent, tracestate=event.tracestate).headers()
 
 
 def _escape(text: str) -> str:

@@ -2,7 +2,9 @@
 
 The CDEvents type is used where one fits (a build finished, a service deployed, upgraded or
 rolled back, an environment modified); the others get a ``dev.cdeventsx.ledger-…`` type.
-Secret config values never appear: the caller passes the event already redacted.
+Secret config values never appear: the caller passes the event already redacted. A write's
+W3C trace context travels as the ``traceparent`` and ``tracestate`` extension attributes (the
+CloudEvents distributed tracing extension), left out when the write had none.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ledger.domain.events import (
     LedgerEvent,
     ReleaseCreated,
 )
+from ledger.wire.tracecontext import TraceContext
 
 CDEVENTS_VERSION = "0.5.1"
 SOURCE = "/release-ledger"
@@ -28,21 +31,28 @@ UNPUBLISHED = "dev.cdeventsx.ledger-event.recorded.0.1.0"
 _META = frozenset(LedgerEvent.__struct_fields__)
 
 
-class CloudEvent(msgspec.Struct, kw_only=True, rename={"data_": "data"}):
-    """A CloudEvents 1.0 event in structured mode, with the ledger's extensions."""
+class CloudEvent(msgspec.Struct, kw_only=True, omit_defaults=True, rename={"data_": "data"}):
+    """A CloudEvents 1.0 event in structured mode, with the ledger's extensions (the
+    distributed tracing extension's attributes only when the event has a trace)."""
 
-    specversion: str = "1.0"
+    specversion: str
     id: str
     source: str
     type: str
     subject: str
     time: datetime
-    datacontenttype: str = "application/json"
+    datacontenttype: str
     ledgerposition: int
     ledgeractor: str
     ledgeractorkind: str
     ledgerkind: str
+    traceparent: str | None = None
+    tracestate: str | None = None
     data_: dict[str, Any]
+
+    def trace_headers(self) -> dict[str, str]:
+        """The W3C trace context headers that carry the event's trace on (none without one)."""
+        return TraceContext(traceparent=self.traceparent, tracestate=self.tracestate).headers()
 
 
 def artifact_purl(app: str, digest: str) -> str:
@@ -73,15 +83,19 @@ def to_cloudevent(event: LedgerEvent, position: int, kind: str, first_release: b
         "customDataContentType": "application/json",
     }
     return CloudEvent(
+        specversion="1.0",
         id=str(event.event_id),
         source=f"{SOURCE}/{event.app}",
         type=cd_type,
         subject=subject_of(event),
         time=event.timestamp,
+        datacontenttype="application/json",
         ledgerposition=position,
         ledgeractor=event.actor,
         ledgeractorkind=event.actor_kind,
         ledgerkind=kind,
+        traceparent=event.traceparent,
+        tracestate=event.tracestate if event.traceparent else None,
         data_=data,
     )
 

@@ -43,6 +43,8 @@ def new_event(
         reason=reason,
         occurred_at=ctx.occurred_at or now,
         correlation_id=ctx.correlation_id,
+        traceparent=ctx.traceparent,
+        tracestate=ctx.tracestate,
         prev_hash=stream.last_hash if stream else GENESIS,
         **fields,
     )

@@ -17,6 +17,7 @@ from nats.aio.client import Client
 from ledger.bootstrap import Ledger, open_ledger
 from ledger.domain.model import Environment
 from ledger.domain.names import environment_id
+from ledger.eventstore.application import read_batch
 from ledger.ingest.nats import SUBJECT
 from ledger.settings import Settings
 from projections.queries import HistoryQuery, Queries
@@ -178,3 +179,44 @@ async def test_an_unstorable_environment_id_is_422_naming_it(
     fields = [e["field"].removeprefix("data.") for e in problem["errors"]]
     assert fields == ["subject.content.environment.id"], problem
     assert await asyncio.to_thread(ledger.store.head) == 0
+
+
+HOP = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+STARTED = "00-0af7651916cd43dd8448eb211c80319c-b9c7c989f97918e1-01"
+
+
+async def _recorded(ledger: Ledger, position: int) -> list[Any]:
+    """Every event the log holds up to ``position``."""
+    return await asyncio.to_thread(read_batch, ledger.store, 0, position)
+
+
+@pytest.mark.nats
+async def test_a_messages_traceparent_header_is_kept_on_all_it_records(
+    ledger: Ledger, nc: Client, cdevent: Callable[[str], Event]
+) -> None:
+    traced = {"traceparent": HOP, "tracestate": "rojo=00f067aa0ba902b7"}
+    body = json.dumps(cdevent("service_deployed")).encode()
+    reply = await nc.request(SUBJECT, body, timeout=10, headers=traced)
+    assert reply.headers is not None and reply.headers["Ledger-Status"] == "201", reply.data
+    events = [e for _, e in await _recorded(ledger, json.loads(reply.data)["position"])]
+    assert len(events) >= 3  # the app, the build, the release (and their bookkeeping)
+    assert {(e.traceparent, e.tracestate) for e in events} == {(HOP, "rojo=00f067aa0ba902b7")}
+
+
+@pytest.mark.nats
+async def test_a_cloudevents_own_traceparent_wins_and_an_invalid_one_is_ignored(
+    ledger: Ledger, nc: Client, cdevent: Callable[[str], Event]
+) -> None:
+    deployed = cdevent("service_deployed")
+    headers = {f"ce-{k}": deployed["context"][k] for k in ("id", "source", "type")}
+    headers |= {"ce-specversion": "1.0", "ce-traceparent": STARTED, "traceparent": HOP}
+    reply = await nc.request(SUBJECT, json.dumps(deployed).encode(), timeout=10, headers=headers)
+    first = await asyncio.to_thread(ledger.store.head)
+    assert {e.traceparent for _, e in await _recorded(ledger, first)} == {STARTED}
+
+    upgraded = cdevent("service_upgraded")
+    invalid = {"traceparent": "00-" + "0" * 32 + "-00f067aa0ba902b7-01"}
+    reply = await nc.request(SUBJECT, json.dumps(upgraded).encode(), timeout=10, headers=invalid)
+    assert reply.headers is not None and reply.headers["Ledger-Status"] == "201", reply.data
+    later = await asyncio.to_thread(read_batch, ledger.store, first, 100)
+    assert later and {e.traceparent for _, e in later} == {None}

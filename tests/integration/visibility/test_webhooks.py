@@ -18,6 +18,8 @@ from ledger.cli.main import cli as ledger_cli
 from ledger.http.keys import TOKENS
 from ledger.service.tokens import parse_scopes
 
+from .conftest import CI as CI_HEADERS
+
 SECRET = "a-webhook-secret-of-some-length"
 FAST = {"backoff": (0.05, 0.2), "timeout": 0.5}
 
@@ -319,3 +321,32 @@ async def test_deleting_a_webhook_forgets_what_it_passed_over(ledger, receiver) 
     assert status == 204
     status, ready = await ledger.request("GET", "/readyz")
     assert status == 200, ready
+
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+async def test_a_change_made_in_a_trace_is_delivered_in_it(ledger, receiver) -> None:
+    """Both formats send the write's traceparent and tracestate headers; the CloudEvent also
+    carries them as its extension attributes. A change made outside a trace sends neither."""
+    fast(ledger)
+    await ledger.create_app()
+    json_hook = await add_webhook(ledger, receiver.url, format="json")
+    slack_hook = await add_webhook(ledger, receiver.url, format="slack")
+    trace = {"traceparent": TRACEPARENT, "tracestate": "rojo=00f067aa0ba902b7"}
+    path = "/v1/apps/shop/envs/prod/flags"
+    traced = await ledger.write("PUT", f"{path}/f1", {"enabled": True}, **CI_HEADERS, **trace)
+    untraced = await ledger.flag("f2", True)
+    received = await receiver.until(4)
+    by_hook = {(h["X-Ledger-Webhook"], int(h["X-Ledger-Delivery"])): (h, b) for h, b in received}
+    for hook in (json_hook, slack_hook):
+        headers, _ = by_hook[(hook["id"], traced)]
+        assert (headers["traceparent"], headers["tracestate"]) == (
+            TRACEPARENT,
+            "rojo=00f067aa0ba902b7",
+        )
+        headers, body = by_hook[(hook["id"], untraced)]
+        assert "traceparent" not in headers and "tracestate" not in headers
+        assert b"traceparent" not in body
+    event = json.loads(by_hook[(json_hook["id"], traced)][1])
+    assert (event["traceparent"], event["tracestate"]) == (TRACEPARENT, "rojo=00f067aa0ba902b7")

@@ -7,7 +7,9 @@ import itertools
 import msgspec
 import pytest
 
+from ledger.domain import commands as c
 from ledger.domain.chain import GENESIS, event_hash
+from ledger.domain.events import ReleaseCreated
 
 
 @pytest.fixture
@@ -66,3 +68,45 @@ def test_a_field_added_later_with_a_default_leaves_old_hashes_unchanged(busy, th
         assert event_hash(msgspec.json.decode(msgspec.json.encode(evolved), type=type(event))) == (
             event_hash(event)
         )
+
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def test_a_writes_trace_context_is_kept_on_its_event_and_hashed(ledger) -> None:
+    traced = c.Context(actor="ci-bot", actor_kind="ci", traceparent=TRACEPARENT, tracestate="k=v")
+    event = ledger.execute(c.CreateApp(app="shop"), traced)
+    assert (event.traceparent, event.tracestate) == (TRACEPARENT, "k=v")
+    assert event_hash(msgspec.structs.replace(event, traceparent=None)) != event_hash(event)
+
+
+def test_an_event_without_a_trace_is_stored_as_before_the_trace_fields_came(busy, then) -> None:
+    """The fields are left out when empty, so no stored event's bytes (or hash) changed."""
+    for event in then.ledger.events:
+        stored = msgspec.json.encode(event)
+        assert b"traceparent" not in stored and b"tracestate" not in stored
+        decoded = msgspec.json.decode(stored, type=type(event))
+        assert decoded.traceparent is None and event_hash(decoded) == event_hash(event)
+
+
+STORED_BEFORE_TRACES = (
+    b'{"originator_id":"00000000-0000-0000-0000-000000000001","originator_version":2,'
+    b'"timestamp":"2025-03-04T14:03:00Z","event_id":"00000000-0000-0000-0000-000000000002",'
+    b'"app":"shop","env":"prod","actor":"ci-bot","actor_kind":"ci","authenticated":true,'
+    b'"occurred_at":"2025-03-04T14:02:00Z","correlation_id":"run-7","prev_hash":"'
+    + b"a"
+    * 64
+    + b'","cause":"deploy","release":{"version":1,"build_id":"b1","commit":"abc1234",'
+    b'"artifact_digest":"sha256:' + b"f" * 64 + b'","config_version":0,"status":"succeeded",'
+    b'"rollout_percent":100,"strategy":"all","steps":[],"description":null,"rollback_of":null,'
+    b'"promoted_from":null}}'
+)
+"""A release event as the ledger stored it before events carried a trace context, and its hash."""
+HASH_BEFORE_TRACES = "c7ae1068cb83511b70331afbbfbe7b377899a23730e28850b78c785eb4ce5f6e"
+
+
+def test_an_event_stored_before_traces_keeps_its_bytes_and_its_hash() -> None:
+    event = msgspec.json.decode(STORED_BEFORE_TRACES, type=ReleaseCreated)
+    assert (event.traceparent, event.tracestate) == (None, None)
+    assert msgspec.json.encode(event) == STORED_BEFORE_TRACES
+    assert event_hash(event) == HASH_BEFORE_TRACES

@@ -10,10 +10,14 @@ from typing import Any
 
 import msgspec
 import pytest
+from cloudevents.v1.conversion import to_binary, to_structured
+from cloudevents.v1.http import CloudEvent
 
-from ledger.ingest.binding import from_http, from_nats
+from ledger.domain.commands import Context
+from ledger.ingest.binding import from_http, from_nats, traced
 from ledger.ingest.problems import IngestError, Malformed, UnsupportedMedia
 from ledger.ingest.schema import CDEvent
+from ledger.wire.tracecontext import TraceContext
 
 from ...cdevents import ACCEPTED
 
@@ -41,7 +45,7 @@ def test_each_mode_carries_the_same_cdevent(
 ) -> None:
     event = cdevent(name)
     headers, body = wrapped(event, mode)
-    assert from_http(headers, body) == msgspec.convert(event, CDEvent)
+    assert from_http(headers, body).event == msgspec.convert(event, CDEvent)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -51,7 +55,7 @@ def test_the_specifications_examples_are_read_in_each_mode(
 ) -> None:
     event = spec_example(name)
     headers, body = wrapped(event, mode)
-    parsed = from_http(headers, body)
+    parsed = from_http(headers, body).event
     assert (parsed.context.type, parsed.subject.id) == (
         event["context"]["type"],
         event["subject"]["id"],
@@ -62,7 +66,8 @@ def test_a_structured_cloudevent_sent_as_plain_json_is_recognised(
     cdevent: Callable[[str], Event],
 ) -> None:
     event = cdevent("service_deployed")
-    assert from_http(JSON, json.dumps(envelope(event)).encode()) == msgspec.convert(event, CDEvent)
+    received = from_http(JSON, json.dumps(envelope(event)).encode())
+    assert received.event == msgspec.convert(event, CDEvent)
 
 
 @pytest.mark.parametrize(
@@ -79,14 +84,17 @@ def test_structured_data_may_come_encoded(
     event = cdevent("build_finished")
     body = json.dumps(envelope(event, **data(event))).encode()
     headers = {"content-type": "application/cloudevents+json; charset=utf-8"}
-    assert from_http(headers, body) == msgspec.convert(event, CDEvent)
+    assert from_http(headers, body).event == msgspec.convert(event, CDEvent)
 
 
 def test_binary_header_values_are_percent_decoded(cdevent: Callable[[str], Event]) -> None:
     event = cdevent("service_deployed")
     event["context"]["source"] = "/argocd/acme cluster"
     headers = ce_headers(event) | {"ce-source": "/argocd/acme%20cluster"}
-    assert from_http(headers, json.dumps(event).encode()).context.source == "/argocd/acme cluster"
+    assert (
+        from_http(headers, json.dumps(event).encode()).event.context.source
+        == "/argocd/acme cluster"
+    )
 
 
 @pytest.mark.parametrize("mode", ["binary", "structured", "plain"])
@@ -96,7 +104,7 @@ def test_a_nats_message_carries_the_cdevent_in_each_mode(
     event = cdevent("service_upgraded")
     headers = ce_headers(event) if mode == "binary" else None
     body = envelope(event) if mode == "structured" else event
-    assert from_nats(headers, json.dumps(body).encode()) == msgspec.convert(event, CDEvent)
+    assert from_nats(headers, json.dumps(body).encode()).event == msgspec.convert(event, CDEvent)
 
 
 def _drop_timestamp(event: Event) -> Event:
@@ -176,3 +184,45 @@ def test_a_binary_event_whose_headers_contradict_its_cdevent_names_the_attribute
     with pytest.raises(IngestError) as refused:
         from_nats(headers, json.dumps(event).encode())
     assert (refused.value.status, refused.value.field) == (400, "type")
+
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b9c7c989f97918e1-01"
+
+
+@pytest.mark.parametrize("mode", ["structured", "binary"])
+def test_the_cloudevents_trace_context_is_read_in_either_mode(
+    mode: str, cdevent: Callable[[str], Event]
+) -> None:
+    event = cdevent("service_deployed")
+    extensions = {"traceparent": TRACEPARENT, "tracestate": "congo=t61rcWkgMzE"}
+    attributes = {k: event["context"][k] for k in ("id", "source", "type")} | extensions
+    cloudevent = CloudEvent(attributes | {"datacontenttype": "application/json"}, event)
+    headers, body = to_structured(cloudevent) if mode == "structured" else to_binary(cloudevent)
+    received = from_http(headers, body)
+    assert received.trace == TraceContext(traceparent=TRACEPARENT, tracestate="congo=t61rcWkgMzE")
+    assert received.event == msgspec.convert(event, CDEvent)
+
+
+@pytest.mark.parametrize(
+    "traceparent", ["00-0af7651916cd43dd8448eb211c80319c-b9c7c989f97918e1", 7, None]
+)
+def test_an_invalid_trace_context_is_ignored_not_refused(
+    traceparent: object, cdevent: Callable[[str], Event]
+) -> None:
+    event = cdevent("build_finished")
+    body = envelope(event, traceparent=traceparent, tracestate="congo=t61rcWkgMzE")
+    received = from_http(JSON, json.dumps(body).encode())
+    assert received.trace == TraceContext()
+    assert received.event == msgspec.convert(event, CDEvent)
+
+
+def test_the_cloudevents_trace_wins_over_the_transports(cdevent: Callable[[str], Event]) -> None:
+    """The extension names the trace the event started in; a transport header names one hop."""
+    hop = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    sender = Context(actor="argocd", traceparent=hop, tracestate="rojo=00f067aa0ba902b7")
+    event = cdevent("service_deployed")
+    started = from_nats(None, json.dumps(envelope(event, traceparent=TRACEPARENT)).encode())
+    assert traced(sender, started).traceparent == TRACEPARENT
+    assert traced(sender, started).tracestate is None
+    alone = from_nats(None, json.dumps(event).encode())
+    assert traced(sender, alone) == sender
