@@ -21,6 +21,14 @@ from .conftest import base_environ
 
 pytestmark = pytest.mark.e2e
 
+
+@pytest.fixture(scope="module")
+def backend() -> str:
+    """The CLI is a client of the HTTP API: what it does is the same on either store (each
+    store is tested through the API itself), so these run on SQLite."""
+    return "sqlite"
+
+
 UUID_LENGTH = 36
 
 

@@ -17,6 +17,13 @@ from .write_commands import COMMIT, digest_of, make_app, outside_ci
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture(scope="module")
+def backend() -> str:
+    """The CLI is a client of the HTTP API: what it does is the same on either store (each
+    store is tested through the API itself), so these run on SQLite."""
+    return "sqlite"
+
+
 def runner(workdir: Path) -> dict[str, str]:
     """The outputs of the install step: a `ledger` that runs this checkout's CLI."""
     ledger = workdir / "ledger"

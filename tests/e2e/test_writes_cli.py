@@ -31,6 +31,13 @@ from .write_commands import (
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture(scope="module")
+def backend() -> str:
+    """The CLI is a client of the HTTP API: what it does is the same on either store (each
+    store is tested through the API itself), so these run on SQLite."""
+    return "sqlite"
+
+
 @pytest.fixture
 def cli() -> Cli:
     return Cli(outside_ci())
