@@ -82,6 +82,21 @@ class Reply:
         return self.body.decode("utf-8", errors="replace")
 
 
+TRACE_VARIABLES = {"TRACEPARENT": "traceparent", "TRACESTATE": "tracestate"}
+"""The environment variables a pipeline's tracing sets for the commands it runs (OpenTelemetry's
+convention), sent as the W3C Trace Context headers: the ledger keeps a valid one on its events."""
+
+
+def trace_headers(env: Mapping[str, str]) -> dict[str, str]:
+    """The trace headers from the environment (values the header cannot carry are left out)."""
+    return {
+        header: value
+        for variable, header in TRACE_VARIABLES.items()
+        if (value := env.get(variable, "")) and value.isascii() and value.isprintable()
+        and len(value) <= 512
+    }  # fmt: skip
+
+
 class LedgerClient:
     def __init__(
         self, url: str, *, token: str | None = None, actor: str | None = None, timeout: float = 30
@@ -99,11 +114,13 @@ class LedgerClient:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> LedgerClient:
         env = os.environ if environ is None else environ
-        return cls(
+        client = cls(
             env.get("LEDGER_URL") or DEFAULT_URL,
             token=env.get("LEDGER_TOKEN") or None,
             actor=env.get("LEDGER_ACTOR") or None,
         )
+        client.headers |= trace_headers(env)
+        return client
 
     def get(self, path: str, query: Query | None = None) -> Reply:
         return self._send("GET", path, query, None)

@@ -270,6 +270,10 @@ def dora(data: Mapping[str, Any]) -> None:
 
 def _dora_lines(m: Mapping[str, Any]) -> list[tuple[str, str]]:
     lead, restore = m.get("lead_time") or {}, m.get("time_to_restore") or {}
+    wait, rest = (
+        m.get("lead_time_approval_wait") or {},
+        m.get("lead_time_excluding_approval_wait") or {},
+    )
     return [
         ("deployments", f"{m.get('deployments')} ({m.get('deployment_frequency', 0):.2f} a day)"),
         ("flag changes", str(m.get("flag_changes"))),
@@ -282,6 +286,13 @@ def _dora_lines(m: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("time to restore", f"median {_duration(restore.get('median_seconds'))}, "
                             f"p90 {_duration(restore.get('p90_seconds'))} "
                             f"({m.get('unrestored')} not restored)"),
+        ("waiting for approval", f"median {_duration(wait.get('median_seconds'))}, "
+                                 f"p90 {_duration(wait.get('p90_seconds'))} "
+                                 f"({wait.get('count', 0)} changes); the rest of the lead time: "
+                                 f"median {_duration(rest.get('median_seconds'))}"),
+        ("gates", f"{m.get('refused_changes', 0)} refused, "
+                  f"{m.get('overridden_changes', 0)} overridden, "
+                  f"{m.get('expired_requests', 0)} requests expired"),
     ]  # fmt: skip
 
 

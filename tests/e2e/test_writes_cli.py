@@ -135,6 +135,17 @@ def test_deploy_json_is_the_servers_answer(cli: Cli, api: Any) -> None:
     assert isinstance(answer["position"], int)
 
 
+def test_a_deploy_run_inside_a_trace_keeps_it_on_its_events(cli: Cli, api: Any) -> None:
+    """A pipeline's tracing hands commands TRACEPARENT; subscribers get the same trace back."""
+    make_app(api, "traced", "b1")
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    said(cli("deploy", "traced", "prod", "--build", "b1", TRACEPARENT=parent, **env_of(api)))
+    answer = api.get("/v1/events", after=0, limit=1000)
+    assert answer.status == 200, api.explain(answer)
+    deployed = [e for e in answer.json if e["data"]["subject"]["id"] == "traced/prod"]
+    assert deployed and deployed[-1]["traceparent"] == parent
+
+
 def test_a_deploy_of_an_unknown_build_is_one_line_and_appends_nothing(cli: Cli, api: Any) -> None:
     make_app(api, "unknown", "b1")
     before = api.last_position
