@@ -1,6 +1,6 @@
 """Connectors in the views' database: each with its secret (encrypted with LEDGER_CIPHER_KEY
-when set), its mapping and counts; the deliveries each received; the builds they recorded and
-the releases they made."""
+when set) and mapping; the deliveries each received (its counts and last delivery are read
+from them); the builds they recorded and the releases they made."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ RELEASES = "ledger_connector_releases"
 CREATE = [
     f"""CREATE TABLE IF NOT EXISTS {CONNECTORS} (
     name TEXT PRIMARY KEY, kind TEXT NOT NULL, secret TEXT NOT NULL, mapping TEXT NOT NULL,
-    created_at TEXT NOT NULL, created_by TEXT NOT NULL, counts TEXT NOT NULL,
-    last_delivery_at TEXT, last_outcome TEXT, last_detail TEXT)""",
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL,
+    duplicates BIGINT NOT NULL DEFAULT 0)""",
     f"""CREATE TABLE IF NOT EXISTS {DELIVERIES} (
     connector TEXT NOT NULL, delivery_id TEXT NOT NULL, event TEXT NOT NULL,
     outcome TEXT NOT NULL, received_at TEXT NOT NULL, detail TEXT, position BIGINT,
@@ -42,7 +42,6 @@ CREATE = [
 MAX_DETAIL = 1000
 ENCRYPTED = "aes:"
 _mapping = msgspec.json.Decoder(Mapping)
-_counts = msgspec.json.Decoder(Counts)
 
 
 class Connector(msgspec.Struct, kw_only=True):
@@ -54,15 +53,20 @@ class Connector(msgspec.Struct, kw_only=True):
     mapping: Mapping
     created_at: datetime
     created_by: str
-    counts: Counts
-    last_delivery_at: datetime | None = None
-    last_outcome: str | None = None
-    last_detail: str | None = None
 
-    def view(self, base_url: str) -> ConnectorView:
+    def view(self, base_url: str, counts: Counts, last: Row | None = None) -> ConnectorView:
+        """As listed: never the secret; its counts, and its last delivery's time and outcome."""
         fields = msgspec.structs.asdict(self)
         del fields["secret"]
-        return ConnectorView(**fields, receiver_url=receiver_url(base_url, self.name))
+        if last is not None:
+            fields |= {
+                "last_delivery_at": instant(last["received_at"]),
+                "last_outcome": last["outcome"],
+                "last_detail": last["detail"],
+            }
+        return ConnectorView(
+            **fields, counts=counts, receiver_url=receiver_url(base_url, self.name)
+        )
 
 
 def receiver_url(base_url: str, name: str) -> str:
@@ -83,20 +87,46 @@ class ConnectorStore:
         """The connector registered now; None when one of that name exists."""
         connector = Connector(
             kind=new.kind, name=new.name, secret=new.secret or secrets.token_urlsafe(32),
-            mapping=new.mapping, created_at=datetime.now(UTC), created_by=actor, counts=Counts(),
+            mapping=new.mapping, created_at=datetime.now(UTC), created_by=actor,
         )  # fmt: skip
         insert = f"""INSERT INTO {CONNECTORS} (name, kind, secret, mapping, created_at,
-            created_by, counts) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"""
+            created_by) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"""
         added = await self.database.execute(
             insert, connector.name, connector.kind, self._sealed(connector.secret),
             msgspec.json.encode(connector.mapping).decode(), timestamp(connector.created_at),
-            actor, msgspec.json.encode(connector.counts).decode(),
+            actor,
         )  # fmt: skip
         return connector if added == 1 else None
 
     async def all(self) -> list[Connector]:
         rows = await self.database.fetch(f"SELECT * FROM {CONNECTORS} ORDER BY name")
         return [self._connector(row) for row in rows]
+
+    async def views(self, base_url: str) -> list[ConnectorView]:
+        """Every connector as listed, with what its deliveries came to."""
+        return [await self.view(c, base_url) for c in await self.all()]
+
+    async def view(self, connector: Connector, base_url: str) -> ConnectorView:
+        """One connector as listed: its deliveries counted by outcome, and the newest one."""
+        rows = await self.database.fetch(
+            f"SELECT outcome, COUNT(*) AS n FROM {DELIVERIES} WHERE connector = $1 "
+            "GROUP BY outcome",
+            connector.name,
+        )
+        by_outcome = {str(row["outcome"]): int(row["n"]) for row in rows}
+        duplicates = await self.database.fetchrow(
+            f"SELECT duplicates FROM {CONNECTORS} WHERE name = $1", connector.name
+        )
+        repeated = int(duplicates["duplicates"]) if duplicates else 0
+        counts = Counts(
+            **by_outcome, duplicates=repeated, received=sum(by_outcome.values()) + repeated
+        )
+        last = await self.database.fetchrow(
+            f"SELECT received_at, outcome, detail FROM {DELIVERIES} WHERE connector = $1 "
+            "ORDER BY received_at DESC, delivery_id DESC LIMIT 1",
+            connector.name,
+        )
+        return connector.view(base_url, counts, last)
 
     async def get(self, name: str) -> Connector | None:
         row = await self.database.fetchrow(f"SELECT * FROM {CONNECTORS} WHERE name = $1", name)
@@ -150,12 +180,8 @@ class ConnectorStore:
         self, delivery: DeliveryView, answer: bytes, commit: str | None, kept: bytes | None = None
     ) -> None:
         """Keep the delivery, its outcome and answer (and, while it waits, the request itself);
-        count it; it is the last one now."""
+        a delivery handled again (one that waited) replaces what it came to before."""
         async with self.database.transaction() as conn:
-            before = await conn.fetchrow(
-                f"SELECT outcome FROM {DELIVERIES} WHERE connector = $1 AND delivery_id = $2",
-                delivery.connector, delivery.delivery_id,
-            )  # fmt: skip
             await conn.execute(
                 f"DELETE FROM {DELIVERIES} WHERE connector = $1 AND delivery_id = $2",
                 delivery.connector, delivery.delivery_id,
@@ -169,7 +195,6 @@ class ConnectorStore:
                 delivery.app, delivery.env, commit, answer.decode(),
                 None if kept is None else kept.decode(),
             )  # fmt: skip
-            await self._count(conn, delivery, None if before is None else str(before["outcome"]))
 
     async def kept(self, connector: str, delivery_id: str) -> bytes | None:
         """The request of a delivery that waits."""
@@ -181,7 +206,10 @@ class ConnectorStore:
         return None if row is None or row["kept"] is None else str(row["kept"]).encode()
 
     async def count_duplicate(self, connector: str) -> None:
-        await self._bump(self.database, connector, {"duplicates": 1, "received": 1})
+        """A repeat of a delivery answered before (kept nowhere else)."""
+        await self.database.execute(
+            f"UPDATE {CONNECTORS} SET duplicates = duplicates + 1 WHERE name = $1", connector
+        )
 
     async def remember_build(self, connector: str, app: str, commit: str, build_id: str) -> None:
         await self.database.execute(
@@ -216,35 +244,6 @@ class ConnectorStore:
         )  # fmt: skip
         return None if row is None else int(row["version"])
 
-    async def _count(self, conn: Any, delivery: DeliveryView, before: str | None) -> None:
-        change = {delivery.outcome: 1}
-        if before is None:
-            change["received"] = 1
-        elif before != delivery.outcome:
-            change[before] = -1  # a waiting delivery handled again moves, it is not new
-        await self._bump(conn, delivery.connector, change, delivery)
-
-    async def _bump(
-        self, conn: Any, name: str, change: dict[str, int], last: DeliveryView | None = None
-    ) -> None:
-        row = await conn.fetchrow(f"SELECT counts FROM {CONNECTORS} WHERE name = $1", name)
-        if row is None:
-            return
-        counts = msgspec.structs.asdict(_counts.decode(row["counts"]))
-        for key, step in change.items():
-            counts[key] = max(0, counts.get(key, 0) + step)
-        encoded = msgspec.json.encode(Counts(**counts)).decode()
-        if last is None:
-            await conn.execute(
-                f"UPDATE {CONNECTORS} SET counts = $2 WHERE name = $1", name, encoded
-            )
-            return
-        await conn.execute(
-            f"""UPDATE {CONNECTORS} SET counts = $2, last_delivery_at = $3, last_outcome = $4,
-            last_detail = $5 WHERE name = $1""",
-            name, encoded, timestamp(last.received_at), last.outcome, _short(last.detail),
-        )  # fmt: skip
-
     def _sealed(self, secret: str) -> str:
         if self.cipher is None:
             return secret
@@ -262,12 +261,9 @@ class ConnectorStore:
         fields |= {
             "secret": self._opened(str(row["secret"])),
             "mapping": _mapping.decode(row["mapping"]),
-            "counts": _counts.decode(row["counts"]),
             "created_at": instant(row["created_at"]),
-            "last_delivery_at": instant(row["last_delivery_at"])
-            if row["last_delivery_at"]
-            else None,
         }
+        del fields["duplicates"]
         return Connector(**fields)
 
 

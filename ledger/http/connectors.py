@@ -64,15 +64,14 @@ async def create_connector(request: web.Request) -> web.Response:
     if connector is None:
         raise Conflict(f"a connector named {new.name!r} exists", field="name")
     base = request.app[SETTINGS].base_url
-    view = connector.view(base)
+    view = await store.view(connector, base)
     created = ConnectorCreated(**msgspec.structs.asdict(view), secret=connector.secret)
     return json_response(created, 201, Location=f"/v1/connectors/{connector.name}")
 
 
 async def list_connectors(request: web.Request) -> web.Response:
     base = request.app[SETTINGS].base_url
-    found = await _admin(request).all()
-    return json_response(ConnectorList(connectors=[c.view(base) for c in found]))
+    return json_response(ConnectorList(connectors=await _admin(request).views(base)))
 
 
 async def delete_connector(request: web.Request) -> web.Response:

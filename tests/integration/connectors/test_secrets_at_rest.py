@@ -26,7 +26,7 @@ async def test_a_secret_is_stored_encrypted_and_read_back(settings: Settings) ->
         assert str(row["secret"]).startswith("aes:")
         found = await store.get("acme")
         assert found is not None and found.secret == SECRET
-        listed = msgspec.json.encode(found.view("http://ledger"))
+        listed = msgspec.json.encode(await store.view(found, "http://ledger"))
         assert SECRET.encode() not in listed
     finally:
         await database.close()
