@@ -26,7 +26,7 @@ from ledger.domain.secrets import Fingerprints, is_secret
 from ledger.wire.shapes import AppView, HistoryItem, ReleaseView, release_view
 from ledger.wire.shapes import state_view as state_view  # re-exported: rows and tests use it here
 from projections.provenance import unseen_in
-from projections.request_changes import ProjectedRequest, RequestChanges, shown_request
+from projections.request_changes import ProjectedRequest, RequestChanges
 from projections.summaries import Context, summarize
 
 EnvKey = tuple[str, str]
@@ -172,7 +172,7 @@ class ViewChanges:
         values as fingerprints)."""
         if isinstance(event, ChangeRequested):
             state = self.states.get((event.app, event.env or ""))
-            event = shown_request(event, state.secret_keys if state else (), self.fingerprints)
+            event = self.fingerprints.redact_event(event, state.secret_keys if state else ())
         self.requests.apply(event, position)
         return event
 

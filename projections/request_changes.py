@@ -16,7 +16,6 @@ from ledger.domain.events import LedgerEvent
 from ledger.domain.gate_events import REQUEST_EVENTS, ChangeRequested, RequestStep
 from ledger.domain.model import apply
 from ledger.domain.requests import ChangeRequest
-from ledger.domain.secrets import Fingerprints
 
 EnvKey = tuple[str, str]
 
@@ -27,14 +26,6 @@ class ProjectedRequest(Struct, kw_only=True):
     state: ChangeRequest
     requested_position: int
     position: int
-
-
-def shown_request(
-    event: ChangeRequested, secret_keys: Iterable[str], fingerprints: Fingerprints
-) -> ChangeRequested:
-    """The request as views show it: a config change's secret values replaced by fingerprints
-    (``secret_keys``: those its environment holds secret; the change's own and patterns too)."""
-    return fingerprints.redact_event(event, secret_keys)
 
 
 def requests_needed(events: Iterable[LedgerEvent]) -> set[str]:

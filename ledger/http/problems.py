@@ -13,7 +13,7 @@ from ledger.domain.errors import DomainError
 from ledger.domain.text import explained
 from ledger.http.routing import Handler
 from ledger.sql.database import UNAVAILABLE
-from ledger.wire.shapes import PROBLEM_TYPE, FieldError, Problem, domain_problem
+from ledger.wire.shapes import FieldError, Problem, domain_problem, problem_type
 
 log = logging.getLogger("ledger.http")
 STORE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, *UNAVAILABLE)
@@ -38,9 +38,8 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: object,
 ) -> web.Response:
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     body = Problem(
-        type=PROBLEM_TYPE + slug, title=title, status=status, detail=detail, errors=errors or []
+        type=problem_type(title), title=title, status=status, detail=detail, errors=errors or []
     )
     payload = msgspec.structs.asdict(body) | extra
     if status == 503:

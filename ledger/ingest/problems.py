@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 
 from ledger.domain.errors import DomainError
-from ledger.wire.shapes import PROBLEM_TYPE, FieldError, Problem, domain_problem
+from ledger.wire.shapes import FieldError, Problem, domain_problem, problem_type
 
 log = logging.getLogger("ledger.ingest")
 # The same problem types and statuses as the HTTP API (ledger/http/problems.py).
@@ -63,8 +62,7 @@ def problem_of(error: Exception) -> Problem:
 
 
 def _problem(status: int, title: str, detail: str, field: str | None) -> Problem:
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     errors = [FieldError(field=field, message=detail)] if field else []
     return Problem(
-        type=PROBLEM_TYPE + slug, title=title, status=status, detail=detail, errors=errors
+        type=problem_type(title), title=title, status=status, detail=detail, errors=errors
     )

@@ -4,12 +4,12 @@ of the policy in force: refused, waiting for approval as a change request, or re
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import msgspec
 
 from ledger.domain import commands as c
 from ledger.domain import decisions, gates
+from ledger.domain.errors import Refused
 from ledger.domain.events import ConfigChanged, GateFacts, ReleaseCreated
 from ledger.domain.gate_events import GatedCommand
 from ledger.domain.model import Build, Environment
@@ -58,7 +58,7 @@ def assess(
     ctx: c.Context,
     build: Build | None,
     now: datetime,
-) -> list[Any]:
+) -> list[Refused]:
     """Every gate the change does not pass now (approvals aside)."""
     first = policy.promotion_from
     earlier = environment_named(session, cmd.app, first) if first else None

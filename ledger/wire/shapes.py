@@ -221,6 +221,11 @@ class Problem(Struct, kw_only=True, omit_defaults=True):
 PROBLEM_TYPE = "https://release-ledger.dev/problems/"
 
 
+def problem_type(title: str) -> str:
+    """A problem's ``type``: the ledger's problem URL of its title."""
+    return PROBLEM_TYPE + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
 def write_status(result: WriteResult) -> int:
     """201 for a write; 202 for a change that waits for approval as a change request."""
     return 202 if result.request is not None and result.release is None else 201
@@ -228,9 +233,8 @@ def write_status(result: WriteResult) -> int:
 
 def domain_problem(error: DomainError) -> Problem:
     """The problem details of a refused command, on any channel (HTTP, batch, NATS)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", error.title.lower()).strip("-")
     problem = Problem(
-        type=PROBLEM_TYPE + slug,
+        type=problem_type(error.title),
         title=error.title,
         status=error.status,
         detail=error.detail,

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from cloudevents.v1.http import from_json
@@ -18,6 +17,7 @@ from ledger.http.server import create_app
 from ledger.settings import Settings
 
 from ... import cdevents
+from .test_published_messages import _messages
 
 CI = {"X-Ledger-Actor": "ci-bot", "X-Ledger-Actor-Kind": "ci"}
 PIPELINE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -70,19 +70,6 @@ async def _cdevent(client: TestClient[Any, Any]) -> int:
     )
     assert response.status == 201, await response.text()
     return int((await response.json())["position"])
-
-
-async def _messages(url: str, subjects: str) -> list[Any]:
-    nc = await nats.connect(url)
-    sub = await nc.jetstream().subscribe(subjects, ordered_consumer=True)
-    out = []
-    while True:
-        try:
-            out.append(await sub.next_msg(timeout=1))
-        except nats.errors.TimeoutError:
-            break
-    await nc.close()
-    return out
 
 
 @pytest.fixture
