@@ -27,6 +27,36 @@ from psycopg import sql
 
 from .servers import NatsServer
 
+SLOWEST_FIRST = (
+    "tests/e2e/security/test_schemathesis.py",
+    "tests/e2e/security/test_secret_channels.py",
+    "tests/e2e/cluster/",
+    "tests/e2e/test_bench_smoke.py",
+    "tests/e2e/test_ci_cli.py",
+    "tests/e2e/security/test_runtime_reporters.py",
+    "tests/e2e/test_storage.py",
+    "tests/e2e/test_gates_cli.py",
+    "tests/e2e/test_bench_audit.py",
+    "tests/e2e/test_shutdown.py",
+    "tests/e2e/test_writes_cli.py",
+    "tests/integration/deploy/test_cluster_script.py",
+)
+"""The test files that take longest, as measured (pytest --durations): handed out first, so that
+the parallel workers (each takes whole files) do not wait on one of them at the end."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the slowest files first; the order of tests within a file is kept."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return next(
+            (i for i, slow in enumerate(SLOWEST_FIRST) if path.startswith(slow)),
+            len(SLOWEST_FIRST),
+        )
+
+    items.sort(key=rank)
+
 
 def _service_url(variable: str, service: str) -> str:
     url = os.environ.get(variable)
