@@ -157,6 +157,7 @@ def release_row(key: EnvKey, r: ReleaseView) -> tuple[object, ...]:
         r.actor,
         timestamp(r.created_at),
         None if r.gates is None else _json(r.gates),
+        r.reason,
     )
 
 

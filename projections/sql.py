@@ -79,6 +79,7 @@ TABLES = (
         actor TEXT NOT NULL,
         created_at TEXT NOT NULL,
         gates TEXT,
+        reason TEXT,
         PRIMARY KEY (app, env, version)
     )""",
     f"""CREATE TABLE IF NOT EXISTS {HISTORY} (
@@ -137,7 +138,7 @@ TABLES = (
 # may be off or late; SQLite has none).
 ANALYZE = tuple(f"ANALYZE {table}" for table in VIEW_TABLES)
 
-ADDED_COLUMNS = ((RELEASES, "gates", "TEXT"),)
+ADDED_COLUMNS = ((RELEASES, "gates", "TEXT"), (RELEASES, "reason", "TEXT"))
 """Columns added to a view table after it was first made: views made before get them."""
 
 SCHEMA: dict[str, tuple[str, ...]] = {
@@ -198,8 +199,8 @@ UPSERT_STATE = f"""
 UPSERT_RELEASE = f"""
     INSERT INTO {RELEASES} (app, env, version, build_id, commit_sha, artifact_digest,
         config_version, status, rollout_percent, strategy, cause, rollback_of, promoted_from,
-        description, actor, created_at, gates)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+        description, actor, created_at, gates, reason)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
     ON CONFLICT (app, env, version) DO UPDATE SET status = excluded.status,
         rollout_percent = excluded.rollout_percent"""
 

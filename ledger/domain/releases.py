@@ -23,6 +23,7 @@ class Release(ReleaseFacts, frozen=True, kw_only=True):
     completed_at: datetime | None = None  # when a rollout completed (None: succeeded at once)
     ended_at: datetime | None = None  # when a rollout was aborted or marked failed
     gates: GateFacts | None = None  # approvals and overrides it passed the gates with
+    reason: str | None = None  # why it was made (a rollback's reason, a config change's)
 
 
 def release_of(facts: ReleaseFacts, cause: ReleaseCause, event: LedgerEvent) -> Release:
@@ -34,4 +35,5 @@ def release_of(facts: ReleaseFacts, cause: ReleaseCause, event: LedgerEvent) -> 
         created_at=event.timestamp,
         event_version=event.originator_version,
         gates=getattr(event, "gates", None),
+        reason=event.reason,
     )

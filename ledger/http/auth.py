@@ -12,6 +12,7 @@ from ledger.http.keys import PRINCIPAL, SETTINGS, TOKENS
 from ledger.http.routing import Handler
 
 PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/openapi.json"})
+PUBLIC_PREFIX = "/dashboard/"  # the page's own scripts and styles: no data of the ledger
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ledger"'}
 
 
@@ -19,7 +20,11 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ledger"'}
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Put the request's principal (None in open mode) under PRINCIPAL, or answer 401/403."""
     tokens = request.app[TOKENS]
-    if request.path in PUBLIC_PATHS or (request.method == "POST" and receiver_path(request.path)):
+    if (
+        request.path in PUBLIC_PATHS
+        or (request.method == "GET" and request.path.startswith(PUBLIC_PREFIX))
+        or (request.method == "POST" and receiver_path(request.path))
+    ):
         request[PRINCIPAL] = None
         return await handler(request)
     if not await tokens.any_active():

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from ledger.bootstrap import open_ledger
 from ledger.http.auth import auth_middleware, is_loopback
-from ledger.http.dashboard import dashboard
+from ledger.http.dashboard import add_dashboard
 from ledger.http.feed import close_streams, feed_hub
 from ledger.http.keys import LEDGER, SETTINGS, STORE, TOKENS, VIEWS, WRITER
 from ledger.http.metrics import METRICS, HttpMetrics, metrics, metrics_middleware
@@ -49,7 +49,7 @@ def create_app(settings: Settings) -> web.Application:
     if settings.role != "worker":
         app.cleanup_ctx.append(feed_hub)  # the SSE feed's fan-out, once the ledger is open
         app.on_shutdown.append(close_streams)
-        app.router.add_get("/", dashboard)
+        add_dashboard(app.router)
     routes = all_routes() if settings.role != "worker" else []  # a worker serves health only
     for route in routes:
         app.router.add_route(route.method, route.path, route.handler)

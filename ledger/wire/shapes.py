@@ -41,6 +41,7 @@ class ReleaseView(Struct, kw_only=True):
     cause: str = "deploy"
     promoted_from: str | None = None
     gates: GateFacts | None = None  # the approvals or overrides it was made with
+    reason: str | None = None  # why it was made: a rollback's reason, a config change's
 
 
 class BuildView(Struct, kw_only=True):

@@ -176,9 +176,10 @@ class LedgerServer:
         self.wait_healthy()
         return self
 
-    def launch(self) -> subprocess.Popen[bytes]:
-        """Start the process, not waiting for it to answer."""
-        self.port = free_port()
+    def launch(self, *, same_port: bool = False) -> subprocess.Popen[bytes]:
+        """Start the process, not waiting for it to answer (``same_port``: where it was)."""
+        if not same_port or not self.port:
+            self.port = free_port()
         command = [sys.executable, "-m", "ledger.cli.main", "serve", "--port", str(self.port)]
         if self.host is not None:
             command += ["--host", self.host]
