@@ -1,5 +1,6 @@
 """The wire shape of GET /v1/attention: what needs someone now, in one read, each list empty
-when nothing does. Fields may be added, never renamed."""
+when nothing does. Every field is always present (null when it does not apply). Fields may be
+added, never renamed."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ class DriftNeed(Struct, kw_only=True):
     """Recorded artifacts running there that were never released in this environment."""
 
 
-class FrozenNeed(Struct, kw_only=True, omit_defaults=True):
+class FrozenNeed(Struct, kw_only=True):
     """An environment inside a freeze window now, and when it thaws."""
 
     app: str
@@ -69,7 +70,7 @@ class FrozenNeed(Struct, kw_only=True, omit_defaults=True):
     reason: str | None = None
 
 
-class WebhookNeed(Struct, kw_only=True, omit_defaults=True):
+class WebhookNeed(Struct, kw_only=True):
     """A webhook whose deliveries fail (retried with backoff) or that is paused. Never its URL
     or secret: who may read may know that it fails, not where it sends."""
 
@@ -89,7 +90,7 @@ class WebhookNeed(Struct, kw_only=True, omit_defaults=True):
     env: str | None = None
 
 
-class ConnectorNeed(Struct, kw_only=True, omit_defaults=True):
+class ConnectorNeed(Struct, kw_only=True):
     """A connector with failed deliveries in the last 24 hours: rejected (the signature did
     not verify), refused (the ledger refused a command) or unmapped. Never its secret."""
 
@@ -107,7 +108,7 @@ class ConnectorNeed(Struct, kw_only=True, omit_defaults=True):
     """Why the newest failure failed, as the delivery's detail says it."""
 
 
-class FollowerNeed(Struct, kw_only=True, omit_defaults=True):
+class FollowerNeed(Struct, kw_only=True):
     """A follower of the log (the views, the NATS publisher, the checkpointer, a webhook's
     deliveries) behind the head by more than LEDGER_READY_MAX_LAG, or that passed events over."""
 
