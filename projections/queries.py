@@ -28,6 +28,7 @@ from projections.request_queries import (
     Overdue,
     RequestQuery,
     list_requests,
+    oldest_pending,
     overdue_requests,
 )
 from projections.rows import (
@@ -261,6 +262,13 @@ class Queries:
     async def requests(self, query: RequestQuery, now: datetime) -> list[RequestView]:
         """Change requests, newest first, as they read at ``now`` (see RequestQuery)."""
         return await list_requests(self.database, query, now)
+
+    async def pending_requests(
+        self, query: RequestQuery, now: datetime
+    ) -> tuple[list[RequestView], int]:
+        """Requests pending at ``now``, oldest first, and how many there are (see
+        ``oldest_pending``)."""
+        return await oldest_pending(self.database, query, now)
 
     async def overdue_requests(self, now: datetime, limit: int) -> list[Overdue]:
         """Requests pending past their expiry at ``now`` (what the expiry sweep records)."""

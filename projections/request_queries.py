@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import msgspec
 from msgspec import Meta, Struct
 
 from ledger.domain.commands import Name
@@ -39,6 +40,16 @@ class Overdue(Struct, frozen=True, kw_only=True):
 
 def requests_sql(query: RequestQuery, now: datetime) -> tuple[str, list[object]]:
     """The statement and arguments that answer a query of the requests at ``now``."""
+    condition, args = _conditions(query, now)
+    args.append(query.limit)
+    return (
+        f"SELECT request FROM {sql.REQUESTS} {condition}"
+        f"ORDER BY requested_position DESC LIMIT ${len(args)}"
+    ), args
+
+
+def _conditions(query: RequestQuery, now: datetime) -> tuple[str, list[object]]:
+    """The WHERE clause (empty, or ending in a space) of a query's filters, and its arguments."""
     where: list[str] = []
     args: list[object] = []
 
@@ -55,13 +66,7 @@ def requests_sql(query: RequestQuery, now: datetime) -> tuple[str, list[object]]
     for column in ("app", "env"):
         if getattr(query, column) is not None:
             match(f"{column} = ?", getattr(query, column))
-    args.append(query.limit)
-    condition = f"WHERE {' AND '.join(where)} " if where else ""
-    statement = (
-        f"SELECT request FROM {sql.REQUESTS} {condition}"
-        f"ORDER BY requested_position DESC LIMIT ${len(args)}"
-    )
-    return statement, args
+    return (f"WHERE {' AND '.join(where)} " if where else ""), args
 
 
 async def list_requests(
@@ -71,6 +76,25 @@ async def list_requests(
     statement, args = requests_sql(query, now)
     rows = await database.fetch(statement, *args)
     return [request_view(request_of(row), now) for row in rows]
+
+
+async def oldest_pending(
+    database: Database, query: RequestQuery, now: datetime
+) -> tuple[list[RequestView], int]:
+    """The requests pending and not yet expired at ``now`` (of the query's app and env), the
+    oldest first, at most ``query.limit`` of them; and how many there are in all."""
+    condition, args = _conditions(msgspec.structs.replace(query, status="pending"), now)
+    counted = await database.fetchrow(
+        f"SELECT COUNT(*) AS n FROM {sql.REQUESTS} {condition}", *args
+    )
+    rows = await database.fetch(
+        f"SELECT request FROM {sql.REQUESTS} {condition}"
+        f"ORDER BY requested_position LIMIT ${len(args) + 1}",
+        *args,
+        query.limit,
+    )
+    total = int(counted["n"]) if counted else 0
+    return [request_view(request_of(row), now) for row in rows], total
 
 
 async def overdue_requests(database: Database, now: datetime, limit: int) -> list[Overdue]:

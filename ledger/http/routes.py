@@ -16,6 +16,7 @@ from ledger.domain import commands as c
 from ledger.http import audit, diffs, dora, exports, gates, reads, request_list, runtime, whoami
 from ledger.http import connectors as conn
 from ledger.http import webhooks as w
+from ledger.http.attention import needs_attention
 from ledger.http.batch import BatchOperation, BatchResult, batch
 from ledger.http.feed import feed
 from ledger.http.ingest import ingest_cdevent
@@ -24,6 +25,7 @@ from ledger.http.writes import write
 from ledger.ingest.schema import CDEvent
 from ledger.ingest.service import IngestResult
 from ledger.webhooks.models import NewWebhook, WebhookCreated, WebhookList, WebhookView
+from ledger.wire.attention import Attention
 from ledger.wire.cloudevents import CloudEvent
 from ledger.wire.gates import (
     Assessment,
@@ -318,6 +320,14 @@ def _runtime_routes() -> list[Route]:
             runtime.drift,
             DriftList,
             "Every environment whose runtime is not in sync (?app=, ?env=)",
+            query=("app", "env", *_WAIT),
+        ),
+        _get(
+            "/v1/attention",
+            needs_attention,
+            Attention,
+            "What needs someone now: drift, pending requests, freezes, failing webhooks and "
+            "connectors, followers behind (?app=, ?env=)",
             query=("app", "env", *_WAIT),
         ),
     ]

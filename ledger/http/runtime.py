@@ -14,15 +14,15 @@ from aiohttp import web
 
 from ledger.domain import commands as c
 from ledger.domain.policy import Forbidden, has_scope
-from ledger.eventstore.runtime import runtime_at, runtime_now
+from ledger.eventstore.runtime import runtime_at
 from ledger.http.consistency import caught_up
 from ledger.http.keys import SETTINGS, STORE, VIEWS, WRITER
 from ledger.http.problems import Unprocessable
 from ledger.http.requests import command_from, context_from, read_object
 from ledger.http.responses import json_response
+from ledger.service.drift import durations_of, not_in_sync, runtime_now_view
 from ledger.wire.runtime import (
     MAX_INSTANCES,
-    DriftItem,
     DriftList,
     Durations,
     ReportAnswer,
@@ -103,18 +103,16 @@ def _commands(report: RuntimeReport, apps: list[AppView]) -> list[c.ReportRuntim
 
 
 def durations(request: web.Request) -> Durations:
-    settings = request.app[SETTINGS]
-    return Durations(
-        grace=timedelta(seconds=settings.drift_grace_seconds),
-        stale=timedelta(seconds=settings.runtime_stale_seconds),
-    )
+    return durations_of(request.app[SETTINGS])
 
 
 async def runtime_of(request: web.Request, app: str, env: str) -> RuntimeView:
     """What runs in ``env`` now against what its release line expects."""
-    runtime, line = await asyncio.to_thread(runtime_now, request.app[STORE], app, env)
-    last = await request.app[VIEWS].heartbeats.last(app, env)
-    return runtime_view(runtime, line, last, datetime.now(UTC), durations(request))
+    heartbeats = request.app[VIEWS].heartbeats
+    now = datetime.now(UTC)
+    return await runtime_now_view(
+        request.app[STORE], heartbeats, (app, env), durations(request), now
+    )
 
 
 async def runtime_then(
@@ -132,13 +130,8 @@ async def drift(request: web.Request) -> web.Response:
     with events, and those where reporters saw an app the ledger never released there."""
     queries = await caught_up(request)
     app, env = request.query.get("app"), request.query.get("env")
-    places = {(found.name, summary.env) for found in await queries.apps() for summary in found.envs}
-    places |= await request.app[VIEWS].heartbeats.reported()
-    items = []
-    for found_app, found_env in sorted(places):
-        if (app is not None and found_app != app) or (env is not None and found_env != env):
-            continue
-        view = await runtime_of(request, found_app, found_env)
-        if view.status != "in_sync":
-            items.append(DriftItem(app=found_app, env=found_env, runtime=view))
+    heartbeats, now = request.app[VIEWS].heartbeats, datetime.now(UTC)
+    items = await not_in_sync(
+        request.app[STORE], queries, heartbeats, durations(request), now, app=app, env=env
+    )
     return json_response(DriftList(items=items))
