@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -14,7 +14,7 @@ from ledger.http.parameters import int_param, names, time_param
 from ledger.http.problems import Unprocessable
 from ledger.http.responses import json_response
 from ledger.service.dora import Window, report
-from ledger.service.dora_weeks import end_of_day, weekly_report
+from ledger.service.dora_weeks import WEEK, end_of_day, weekly_report
 
 MAX_DAYS = 366
 MAX_WEEKS = 52
@@ -28,12 +28,24 @@ def window_of(request: web.Request, app: str | None, env: str | None) -> Window:
         raise Unprocessable("days", f"must be between 1 and {MAX_DAYS}")
     return Window(
         days=days,
-        until=time_param(request, "until") or datetime.now(UTC),
+        until=until_of(request, timedelta(days=days), datetime.now(UTC)),
         app=app,
         env=env,
         include_config=include_config(request),
         breakdown=app is None or env is None,
     )
+
+
+def until_of(request: web.Request, span: timedelta, default: datetime) -> datetime:
+    """?until= (default ``default``): the end of a window ``span`` long, which must begin and
+    end within the years 1-9999 in UTC."""
+    until = time_param(request, "until") or default
+    try:
+        for moment in (until, until - span):
+            moment.astimezone(UTC)
+    except OverflowError:
+        raise Unprocessable("until", "the window must lie within the years 1-9999") from None
+    return until
 
 
 def include_config(request: web.Request) -> bool:
@@ -81,7 +93,7 @@ async def dora_weeks(request: web.Request) -> web.Response:
         raise Unprocessable("weeks", f"must be between 1 and {MAX_WEEKS}")
     scope = Window(
         days=7,
-        until=time_param(request, "until") or end_of_day(datetime.now(UTC)),
+        until=until_of(request, weeks * WEEK, end_of_day(datetime.now(UTC))),
         app=app,
         env=env,
         include_config=include_config(request),

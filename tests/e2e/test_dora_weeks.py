@@ -198,6 +198,7 @@ def test_by_default_the_series_is_twelve_weeks_to_the_next_utc_midnight(api: Api
         ({"weeks": "twelve"}, "weeks"),
         ({"weeks": ""}, "weeks"),
         ({"until": "last tuesday"}, "until"),
+        ({"until": "0001-03-01T00:00:00Z", "weeks": "52"}, "until"),  # begins before year 1
         ({"include_config": "yes please"}, "include_config"),
         ({"app": "Not A Name"}, "app"),
         ({"env": "prod/eu"}, "env"),
