@@ -67,6 +67,7 @@ def _success(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
 
 INTEGER_PARAMETERS = frozenset(
     {"version", "limit", "after", "min_position", "a", "b", "release", "position", "days"}
+    | {"weeks"}  # a DORA series' length
     | {"tree_size", "first", "second"}  # checkpoints: sizes of the log's Merkle tree
     | {"to_version"}  # an assessed rollback's target
 )

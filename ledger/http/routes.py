@@ -43,6 +43,7 @@ from ledger.wire.shapes import (
     Caller,
     DiffView,
     DoraView,
+    DoraWeeks,
     HistoryItem,
     HistoryPage,
     ReleaseList,
@@ -247,6 +248,13 @@ def _insight_routes() -> list[Route]:
             DoraView,
             "DORA metrics across apps (?app=, ?env=), pooled and per environment",
             query=("app", "env", *window),
+        ),
+        _get(
+            "/v1/dora/weeks",
+            dora.dora_weeks,
+            DoraWeeks,
+            "DORA metrics week by week, oldest first: each week as /v1/dora?days=7&until= its end",
+            query=("app", "env", "weeks", "until", "include_config", *_WAIT),
         ),
     ]
 

@@ -69,22 +69,21 @@ class Window(msgspec.Struct, frozen=True, kw_only=True):
         return self.until - timedelta(days=self.days)
 
 
+class Timeline(msgspec.Struct, kw_only=True):
+    """What a window's metrics are computed from: its history items in log order, when each
+    change request among them expired, their steps by environment, and when each build they
+    deployed was committed."""
+
+    items: list[HistoryItem]
+    expired: dict[str, datetime]
+    envs: list[EnvironmentSteps]
+    committed: dict[tuple[str, str], datetime | None]
+
+
 async def report(queries: Queries, store: LedgerStore, window: Window) -> DoraView:
     """The DORA metrics of the window's environments, pooled (and broken down if asked)."""
-    items = await queries.timeline(window.since, window.until, window.app, window.env)
-    expired = await asyncio.to_thread(expired_at, store, requests_of(items))
-    envs = steps_by_environment(items, expired)
-    committed = await asyncio.to_thread(committed_at, store, builds_deployed(envs))
-
-    def measure(scope: list[EnvironmentSteps]) -> DoraMetrics:
-        return metrics(
-            scope,
-            committed,
-            days=window.days,
-            include_config=window.include_config,
-            window=(window.since, window.until),
-        )
-
+    timeline = await read_timeline(queries, store, window)
+    envs = timeline.envs
     return DoraView(
         app=window.app,
         env=window.env,
@@ -92,10 +91,37 @@ async def report(queries: Queries, store: LedgerStore, window: Window) -> DoraVi
         until=window.until,
         days=window.days,
         include_config=window.include_config,
-        metrics=measure(envs),
-        environments=[EnvironmentDora(app=e.app, env=e.env, metrics=measure([e])) for e in envs]
+        metrics=pooled(window, envs, timeline.committed),
+        environments=[
+            EnvironmentDora(app=e.app, env=e.env, metrics=pooled(window, [e], timeline.committed))
+            for e in envs
+        ]
         if window.breakdown
         else [],
+    )
+
+
+async def read_timeline(queries: Queries, store: LedgerStore, window: Window) -> Timeline:
+    """The window's timeline from the history view, with what the event store adds to it."""
+    items = await queries.timeline(window.since, window.until, window.app, window.env)
+    expired = await asyncio.to_thread(expired_at, store, requests_of(items))
+    envs = steps_by_environment(items, expired)
+    committed = await asyncio.to_thread(committed_at, store, builds_deployed(envs))
+    return Timeline(items=items, expired=expired, envs=envs, committed=committed)
+
+
+def pooled(
+    window: Window,
+    envs: list[EnvironmentSteps],
+    committed: Mapping[tuple[str, str], datetime | None],
+) -> DoraMetrics:
+    """The metrics of the environments' steps in the window, pooled."""
+    return metrics(
+        envs,
+        committed,
+        days=window.days,
+        include_config=window.include_config,
+        window=(window.since, window.until),
     )
 
 

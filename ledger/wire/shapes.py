@@ -189,6 +189,24 @@ class DoraView(Struct, kw_only=True):
     environments: list[EnvironmentDora] = []
 
 
+class DoraWeek(Struct, kw_only=True):
+    """The pooled DORA metrics of one 7-day window [since, until)."""
+
+    since: datetime
+    until: datetime
+    metrics: DoraMetrics
+
+
+class DoraWeeks(Struct, kw_only=True):
+    """Contiguous 7-day windows, oldest first, the last ending at the series' end: each
+    week's metrics are those of /v1/dora?days=7&until= its end, of the same scope."""
+
+    app: str | None
+    env: str | None
+    include_config: bool
+    weeks: list[DoraWeek]
+
+
 class Caller(Struct, kw_only=True):
     """Who the ledger takes the caller for: what a page needs to offer only what it may do."""
 

@@ -117,6 +117,7 @@ BAD_QUERIES = [  # an integer of the query must be one: empty is no default, as 
     ("GET", "/v1/history?limit=", None, "limit"),
     ("GET", "/v1/history?limit=ten", None, "limit"),
     ("GET", f"{STAGING}/dora?days=", None, "days"),
+    ("GET", "/v1/dora?until=0001-01-01T00:00:00Z", None, "until"),  # would begin before year 1
     ("GET", f"{STAGING}?min_position=-1", None, "min_position"),
     ("GET", "/v1/apps?consistency=", None, "consistency"),
 ]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import ENV, ProdStory
+from ledger.domain import commands as c
+
+from .conftest import ALICE, ENV, T0, ProdStory, hours
 
 
 def changes(diff: dict[str, Any], part: str) -> list[tuple[Any, ...]]:
@@ -58,6 +60,33 @@ async def test_across_a_rollback_in_either_order(read: Any, prod_story: ProdStor
     ]
     assert changes(backward, "migrations") == [("m1", "2", False, "removed")]
     assert changes(backward, "flags")[0][:2] == ("beta", "removed")
+
+
+async def test_each_release_against_the_one_before_it(read: Any, prod_story: ProdStory) -> None:
+    """What a release page shows: a rollback takes the build and config back to its target's,
+    even to a release that had no build; a first deploy after config alone brings a build."""
+    back = c.Rollback(app="shop", env="prod", to_version=1, force=True, reason="start over")
+    prod_story.story.at(T0 + hours(10), back, ALICE)  # v6: v1 had config and no build
+    reader = await read()
+    first = await reader.ok(f"{ENV}/releases/1/diff/2")
+    assert (first["build"]["old_build_id"], first["build"]["new_build_id"]) == (None, "b1")
+    assert first["config"] == []
+    to_v3 = await reader.ok(f"{ENV}/releases/4/diff/5")
+    old, new = to_v3["old"]["release"], to_v3["new"]["release"]
+    assert (to_v3["build"]["old_build_id"], to_v3["build"]["new_build_id"]) == ("b2", "b1")
+    assert (to_v3["build"]["old_commit"], to_v3["build"]["new_commit"]) == (
+        old["commit"],
+        new["commit"],
+    )
+    assert old["commit"] != new["commit"] and to_v3["config"] == []
+    assert (new["rollback_of"], new["description"]) == (3, "rollback to v3")
+    to_v1 = await reader.ok(f"{ENV}/releases/5/diff/6")
+    assert (to_v1["build"]["old_build_id"], to_v1["build"]["new_build_id"]) == ("b1", None)
+    assert changes(to_v1, "config") == [
+        ("A", "changed", False, "2", "1"),
+        ("LICENSE", "removed", True, None, None),
+    ]
+    assert to_v1["new"]["release"]["rollback_of"] == 1
 
 
 async def test_two_environments_now(read: Any, prod_story: ProdStory) -> None:
