@@ -39,14 +39,18 @@ function webhookItem(w) {
 }
 
 function connectorItem(c) {
-  return need("connector", "connector", h("span", {}, h("b", {}, `Connector ${c.name}`), ` (${c.kind}) fails`),
-    [`${plural(c.failures, "failed delivery", )}`, c.last_reason ? ` · ${c.last_reason}` : "",
+  const since = c.last_delivery && c.last_delivery !== c.last_failure ? " (the newest delivery went through)" : "";
+  return need("connector", "connector", h("span", {}, h("b", {}, `Connector ${c.name}`), ` (${c.kind}) had failures${since}`),
+    [plural(c.failures, "failed delivery"), ` · last ${c.last_failure}`, c.last_reason ? `: ${c.last_reason}` : "",
       c.last_failure_at ? [" · ", when(c.last_failure_at)] : ""]);
 }
 
 function followerItem(f) {
-  return need("follower", "follower", h("span", {}, h("b", {}, f.name), ` is ${plural(f.lag, "change")} behind`),
-    f.detail || `at #${f.position}`);
+  const passed = f.passed_over || [];
+  const what = passed.length ? ` passed over ${plural(passed.length, "event")}` : ` is ${plural(f.lag || 0, "change")} behind`;
+  return need("follower", "follower", h("span", {}, h("b", {}, f.name), what),
+    passed.length ? `at ${passed.slice(0, 5).map((p) => `#${p}`).join(", ")}: \`ledger projections failures\` says why`
+      : f.position !== null ? `at #${f.position}` : null);
 }
 
 /** Load and draw the list; ``after(position)`` is called once an approval or rejection is in. */
