@@ -174,10 +174,10 @@ class Fleet:
         """What needs someone now: drift, a freeze, requests waiting, a canary under way."""
         now = self.now
         self.yesterday(now - timedelta(hours=30))
-        self.report(now - 50 * MINUTE, "billing", "prod", drifted=True)
-        self.report(now - 50 * MINUTE, "shop", "staging", drifted=False)
         bid = self.build(now - 3 * HOUR, "shop")
         self.release(now - 2 * HOUR, "shop", "staging", bid)
+        self.report(now - 100 * MINUTE, "billing", "prod", drifted=True)
+        self.report(now - 100 * MINUTE, "shop", "staging", drifted=False)
         self.at(
             now - 90 * MINUTE,
             c.Deploy(app="shop", env="prod", build_id=bid, strategy="canary", steps=[10, 50, 100]),

@@ -8,6 +8,8 @@ at 1280 and 1920 px to tests/artifacts/.
 from __future__ import annotations
 
 import asyncio
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,7 +60,7 @@ async def show(page: Page, url: str, width: int = 1920, height: int = 1200) -> N
     await page.send("Page.navigate", url=url)
     await page.until("document.querySelector('#status')?.className === 'live'", "a live feed")
     await page.until("document.querySelectorAll('#timeline g.lane').length > 0", "the timeline")
-    await page.until("document.querySelector('#needs-list li')", "the needs list")
+    await page.until("!!document.querySelector('#needs-list li')", "the needs list")
     await page.until("document.querySelector('#dora figure')?.dataset.points", "the charts")
 
 
@@ -153,7 +155,7 @@ async def test_the_charts_draw_what_dora_says_per_week(fleet: LedgerServer, page
                 url=f"{fleet.url}/?{'&'.join(f'{k}={v}' for k, v in scope.items())}",
             )
             await page.until(
-                f"document.querySelector('#dora-scope').innerText.includes({js(scope['app'])})",
+                f"document.querySelector('#dora-scope')?.innerText.includes({js(scope['app'])})",
                 "the scope",
             )
             await page.until("document.querySelector('#dora figure')?.dataset.points", "the charts")
@@ -266,9 +268,12 @@ async def test_what_needs_me_lists_drift_freezes_requests_and_failures(
     fleet: LedgerServer, page: Page
 ) -> None:
     api = fleet.api()
-    await asyncio.to_thread(
-        api.write, "POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "format": "json"}
-    )
+    hook = {"url": "http://127.0.0.1:9/hook", "format": "json"}  # nothing listens there
+    await asyncio.to_thread(api.write, "POST", "/v1/webhooks", hook)
+    flip = {"enabled": False, "reason": "for the webhook to fail"}
+    await asyncio.to_thread(api.write, "PUT", "/v1/apps/shop/envs/dev/flags/dark-mode", flip)
+    while not read(api, "/v1/attention")["webhooks"]:
+        await asyncio.sleep(0.1)
     await show(page, f"{fleet.url}/")
     needs = (
         "[...document.querySelectorAll('#needs-list li.need')]"
@@ -335,3 +340,27 @@ async def test_a_dropped_feed_is_shown_and_nothing_is_missed(
     await page.until(
         "document.querySelector('#banner').innerText.includes('Reconnected')", "the catch-up note"
     )
+
+
+def test_the_page_and_its_files_are_served_under_a_strict_policy(fleet: LedgerServer) -> None:
+    for path in ("/", "/dashboard/js/main.js", "/dashboard/vendor/uPlot.iife.min.js"):
+        with urllib.request.urlopen(fleet.url + path, timeout=5) as answer:
+            policy = answer.headers["Content-Security-Policy"]
+            assert "script-src 'self';" in policy and "unsafe-inline" not in policy, path
+            assert answer.headers["X-Content-Type-Options"] == "nosniff"
+            etag = answer.headers["ETag"]
+    again = urllib.request.Request(
+        fleet.url + "/dashboard/vendor/uPlot.iife.min.js", headers={"If-None-Match": etag}
+    )
+    with pytest.raises(urllib.error.HTTPError) as unchanged:
+        urllib.request.urlopen(again, timeout=5)
+    assert unchanged.value.code == 304
+    for trick in ("/dashboard/../settings.py", "/dashboard/%2e%2e/__init__.py",
+                  "/dashboard/js/", "/dashboard/nothing.js"):  # fmt: skip
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(fleet.url + trick, timeout=5)
+        assert refused.value.code == 404, trick
+    # The page names no other origin: it works offline and in an air-gapped cluster.
+    with urllib.request.urlopen(fleet.url + "/", timeout=5) as answer:
+        page = answer.read().decode()
+    assert "http://" not in page and "https://" not in page and "<script>" not in page

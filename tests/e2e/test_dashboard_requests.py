@@ -170,6 +170,19 @@ async def test_only_approvers_may_approve_and_a_rejection_needs_its_reason(
     await panel_of(page, first, "pending")
     await page.until("document.querySelector('#status')?.className === 'live'", "the feed")
     assert await page.evaluate("!document.querySelector('button.act')"), "a reader approves"
+    # The server decides, not the buttons: the reader's token sent by hand is refused.
+    forced = await page.evaluate(
+        f"fetch('/v1/requests/{first}/approve', {{method: 'POST', body: '{{}}', headers: "
+        f"{{'Content-Type': 'application/json', Authorization: 'Bearer ' + {js(viewer)}}}}})"
+        ".then(r => r.status)"
+    )
+    assert forced == 403
+    # The token travels in a header only: no address the page fetched holds it, nor the log.
+    fetched = await page.evaluate(
+        "performance.getEntriesByType('resource').map(e => e.name).concat(location.href)"
+    )
+    assert fetched and not [url for url in fetched if viewer in url or "token" in url]
+    assert viewer not in server.log()
 
     await use_token(page, server, "bob", approver, first)
     await panel_of(page, first, "pending")

@@ -17,7 +17,7 @@ function hours(seconds) { return seconds === null || seconds === undefined ? nul
 
 function options(name, width, series) {
   return {
-    width, height: 150, legend: { show: series.length > 1 }, cursor: { drag: { x: false, y: false } },
+    width, height: 150, legend: { show: false }, cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true } },
     axes: [{ size: 28, font: "11px system-ui", values: (u, ticks) => ticks.map((t) =>
       new Date(t * 1000).toLocaleDateString(undefined, { month: "short", day: "numeric" })) },
@@ -34,7 +34,7 @@ export function points(name, weeks) {
 }
 
 function draw(figure, name, weeks) {
-  const plot = figure.querySelector(".plot"), width = Math.max(220, plot.clientWidth || 260);
+  const plot = figure.querySelector(".plot"), width = plot.clientWidth || 260;
   const data = points(name, weeks);
   figure.dataset.points = JSON.stringify(data);  // what is drawn, for people and tests alike
   plots.get(name)?.destroy();

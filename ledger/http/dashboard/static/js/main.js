@@ -212,5 +212,8 @@ $("#token").addEventListener("click", () => {
   setToken(value.trim());
   start();
 });
-setInterval(() => $$("time.when").forEach((el) => { el.textContent = ago(el.getAttribute("datetime")); }), 30000);
+setInterval(() => {  // times read relative, and what needs attention without a change to tell it
+  $$("time.when").forEach((el) => { el.textContent = ago(el.getAttribute("datetime")); });
+  loadNeeds().catch(() => {});
+}, 30000);
 start();

@@ -17,15 +17,16 @@ function scale(start, end, width) {
 function axis(start, end, width, height) {
   const x = scale(start, end, width), inner = width - LABEL - PAD;
   const hours = (end - start) / 3600e3;
-  const step = STEP_HOURS.find((hrs) => inner / (hours / hrs) >= 70) || 672;
+  const step = STEP_HOURS.find((hrs) => inner / (hours / hrs) >= 110) || 672;
   const first = new Date(start);
   first.setMinutes(0, 0, 0);
   if (step >= 24) first.setHours(0);
   const daily = step >= 24, marks = [];
   for (let t = first.getTime(); t <= end; t += step * 3600e3) {
     if (t < start) continue;
-    const label = daily ? new Date(t).toLocaleDateString(undefined, { month: "short", day: "numeric" })
-      : new Date(t).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+    const day = new Date(t).toLocaleDateString(undefined, { month: "short", day: "numeric" });
+    const time = new Date(t).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+    const label = daily ? day : new Date(t).getHours() < step ? `${day} ${time}` : time;
     marks.push(s("g", {}, s("line", { x1: x(t), x2: x(t), y1: AXIS - 4, y2: height }),
       s("text", { x: x(t) + 3, y: AXIS - 8 }, label)));
   }
