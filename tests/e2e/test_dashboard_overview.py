@@ -355,11 +355,13 @@ def test_the_page_and_its_files_are_served_under_a_strict_policy(fleet: LedgerSe
     with pytest.raises(urllib.error.HTTPError) as unchanged:
         urllib.request.urlopen(again, timeout=5)
     assert unchanged.value.code == 304
+    unchanged.value.close()
     for trick in ("/dashboard/../settings.py", "/dashboard/%2e%2e/__init__.py",
                   "/dashboard/js/", "/dashboard/nothing.js"):  # fmt: skip
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(fleet.url + trick, timeout=5)
         assert refused.value.code == 404, trick
+        refused.value.close()
     # The page names no other origin: it works offline and in an air-gapped cluster.
     with urllib.request.urlopen(fleet.url + "/", timeout=5) as answer:
         page = answer.read().decode()

@@ -3,7 +3,7 @@ requests, valid and invalid, for every operation. No answer may be a server erro
 must match the documented content type and schema, data outside the documented schema (a name
 outside its pattern) is refused, and a method a path does not take is 405 with ``Allow``.
 
-Bounded: 20 examples per operation (coverage, fuzzing and stateful phases), a fixed seed, about
+Bounded: 12 examples per operation (coverage, fuzzing and stateful phases), a fixed seed, about
 a minute. /v1/feed is left out (a stream that never ends). Two answers are accepted: a
 batch with invalid items is 200 with each item refused in its own answer (422), as the batch
 route documents, and invalid data in a body too large to read is 413. A ``min_position``
@@ -101,7 +101,7 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
     events = tmp_path / "schemathesis.ndjson"
     command = [
         sys.executable, "-m", "schemathesis.cli", "run", f"{server.url}/openapi.json",
-        "--checks", CHECKS, "--max-examples", "20", "--seed", "20240507",
+        "--checks", CHECKS, "--max-examples", "12", "--seed", "20240507",
         "--header", f"Authorization: Bearer {token}", "--exclude-path", "/v1/feed",
         "--workers", "4", "--request-timeout", "10", "--no-color",
         "--report", "ndjson", "--report-ndjson-path", str(events),

@@ -68,7 +68,8 @@ function canary(r, x, y, until) {
 
 function bar(l, r, x, y, end, now) {
   const until = r.end || Math.min(end, now);
-  const x0 = x(r.start), width = Math.max(3, x(until) - x0);
+  const bad = ["failed", "aborted", "rolled_back"].includes(r.status);  // short, but seen
+  const x0 = x(r.start), width = Math.max(bad ? 6 : 3, x(until) - x0);
   const body = s("rect", { class: "body", x: x0, y, width, height: BAR, rx: 2 });
   const label = width > 34 ? s("text", { x: x0 + 4, y: y + 14 }, `v${r.version}`) : null;
   const back = r.rollback_of ? s("svg", { class: "mark rollback", x: x0 - 7, y: y - 7, width: 12, height: 12,
