@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
+import msgspec
 from msgspec import Meta, Struct
 
 from ledger.domain.events import ActorKind, Artifact, BuildStatus, Pipeline, Strategy, Via
@@ -242,6 +243,24 @@ AnyCommand = CreateApp | RecordBuild | RecordEvidence | RefuseDelivery | EnvComm
 
 OPS: dict[str, type[AnyCommand]] = {cls.__struct_config__.tag: cls for cls in get_args(AnyCommand)}
 """Each command by its ``op``."""
+
+
+class _AnyOne(Struct, frozen=True):
+    command: AnyCommand
+
+
+def command_of(data: object) -> AnyCommand:
+    """The command a decoded JSON object names by its ``op``, validated (ValidationError, its
+    path from ``$`` as for the object itself). Converting through a struct's field keeps
+    msgspec's prepared type of the union; converting to the bare union prepares it on every
+    call, ten times slower."""
+    try:
+        return msgspec.convert({"command": data}, _AnyOne).command
+    except msgspec.ValidationError as error:
+        at_root = str(error).replace(" - at `$.command`", "", 1)  # as the bare union says it
+        raise msgspec.ValidationError(at_root.replace("`$.command", "`$", 1)) from None
+
+
 BATCHED = {
     op: cls
     for op, cls in OPS.items()

@@ -101,7 +101,7 @@ def _command(item: Any) -> tuple[c.AnyCommand, str | None]:
         raise Unprocessable("item", "each item is a JSON object with an op")
     key: str | None = getattr(msgspec.convert(item, BatchItem), KEY)
     fields = {k: v for k, v in item.items() if k != KEY}
-    return msgspec.convert(fields, c.AnyCommand), key
+    return c.command_of(fields), key
 
 
 def _invalid(index: int, error: msgspec.ValidationError | Unprocessable) -> ItemResult:
