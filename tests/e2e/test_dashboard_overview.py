@@ -143,6 +143,19 @@ async def test_the_timeline_draws_every_environment_as_the_history_says(
     assert "invoices stuck in pending" in detail and "none" not in detail
     assert await page.evaluate("location.hash") == f"#/releases/billing/prod/{bars[-1]['version']}"
 
+    # a config-only release: its keys, and no build line
+    config = "#timeline g.bar[data-cause=config]"
+    await page.evaluate(
+        f"document.querySelector({js(config)}).dispatchEvent(new MouseEvent('click'))"
+    )
+    diff = await page.until(
+        "location.hash !== '#/releases/billing/prod/" + bars[-1]["version"] + "'"
+        " && document.querySelector('#detail ul') && [...document.querySelectorAll('#detail li')]"
+        ".map(li => li.dataset.diff)",
+        "the config release's diff",
+    )
+    assert set(diff) == {"config"}, diff
+
 
 async def test_the_charts_draw_what_dora_says_per_week(fleet: LedgerServer, page: Page) -> None:
     api = fleet.api()
