@@ -32,7 +32,7 @@ from .conftest import START
 @pytest.fixture
 def busy(given):
     """Every kind of environment event, a build, an app, and text of every sort."""
-    given.build("b1").config({"A": "1", "GREETING": "grüß dich \u2028 \x7f 😀 \"q\" \\ \t"})
+    given.build("b1").config({"A": "1", "GREETING": 'grüß dich \u2028 \x7f 😀 "q" \\ \t'})
     given.deploy("b1").flag("f", True, percent=5).deploy("b1", env="staging")
     given.migration("m1", reversible=False).build("b2").deploy("b2", strategy="canary")
     return given.rollout(3, status="completed").rollback(to=2, force=True)
