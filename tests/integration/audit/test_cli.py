@@ -39,7 +39,7 @@ def write_some(writer: Writer) -> None:
 
 
 def test_verify_passes_then_names_each_tampered_event_and_exits_1(
-    settings: Settings, writer: Writer, tamperer: Any
+    settings: Settings, writer: Writer, tamperer: Any, signing_key: str
 ) -> None:
     write_some(writer)
     checkpointed = ledger(settings, "checkpoint")
@@ -49,6 +49,10 @@ def test_verify_passes_then_names_each_tampered_event_and_exits_1(
     clean = ledger(settings, "verify")
     assert clean.exit_code == 0, clean.output
     assert "verified 6 events" in clean.output and "ok: no tampering found" in clean.output
+    verifier_key = checkpointed.output.split("verifier_key: ")[1].split()[0]
+    pinned = ledger(settings, "verify", "--public-key", verifier_key)
+    assert pinned.exit_code == 0, pinned.output
+    assert "against checkpoint 6 (valid)" in pinned.output
 
     target = tamperer.of(environment_id("shop", "prod"))[1]
     tamperer.edit(target.position, actor="mallory", reason="covering tracks")

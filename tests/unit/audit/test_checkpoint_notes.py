@@ -47,6 +47,14 @@ def test_the_go_reference_note_is_reproduced_byte_for_byte() -> None:
     assert parse_pinned_key(vkey) == (signer.public_key, name)
 
 
+def test_a_verifier_key_whose_base64_holds_a_plus_is_read() -> None:
+    """transparency-dev/formats' test key: its hash checks out against its name and key."""
+    vkey = "TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6"
+    pinned = parse_pinned_key(vkey)
+    assert pinned.name == "TEST" and len(pinned.public_key) == 32
+    assert verifier_key("TEST", pinned.public_key) == vkey
+
+
 def test_a_checkpoint_note_verifies_with_a_verifier_written_from_the_specification() -> None:
     note, signature = checkpoint_note(ORIGIN, len(LEAVES), ROOT, SIGNER)
     vkey = independent_verifier_key(ORIGIN, SIGNER.public_key)
