@@ -9,6 +9,7 @@ from typing import Literal
 
 from msgspec import Struct
 
+from ledger.domain.notes import default_origin, name_problem
 from ledger.domain.policy import Rules
 from ledger.domain.windows import parse_duration
 
@@ -40,6 +41,7 @@ class Settings(Struct, frozen=True, kw_only=True):
     system_writes_per_minute: int = 0
     write_burst: int = 20
     public_url: str | None = None  # how people reach this ledger: links in chat messages
+    log_origin: str | None = None  # the origin line of checkpoints (default from public_url)
     feed_keepalive_seconds: float = 15.0
     webhook_pause_after_seconds: float = 3600.0
     shutdown_timeout_seconds: float = 10.0
@@ -79,6 +81,7 @@ class Settings(Struct, frozen=True, kw_only=True):
             "system_writes_per_minute": _int(env.get("LEDGER_SYSTEM_WRITES_PER_MINUTE")),
             "write_burst": _int(env.get("LEDGER_WRITE_BURST")),
             "public_url": env.get("LEDGER_PUBLIC_URL") or None,
+            "log_origin": _origin(env.get("LEDGER_LOG_ORIGIN")),
             "feed_keepalive_seconds": _float(env.get("LEDGER_FEED_KEEPALIVE_SECONDS")),
             "webhook_pause_after_seconds": _float(env.get("LEDGER_WEBHOOK_PAUSE_AFTER_SECONDS")),
             "shutdown_timeout_seconds": _float(env.get("LEDGER_SHUTDOWN_TIMEOUT_SECONDS")),
@@ -123,6 +126,14 @@ class Settings(Struct, frozen=True, kw_only=True):
         """The ledger's URL for links: LEDGER_PUBLIC_URL, else where it listens."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
+    def checkpoint_origin(self) -> str:
+        """The origin of the log's checkpoints (and their key name): LEDGER_LOG_ORIGIN, else
+        LEDGER_PUBLIC_URL without the scheme (``ledger.example.com/prod``), else
+        ``release-ledger``."""
+        if self.log_origin is None:
+            return default_origin(self.public_url)
+        return _origin(self.log_origin) or self.log_origin
+
     @property
     def sqlite_file(self) -> Path:
         """The embedded ledger's SQLite file (events and views): LEDGER_DATA_DIR/ledger.sqlite."""
@@ -152,6 +163,18 @@ def _seconds(value: str | None, name: str) -> float | None:
     if seconds <= 0:
         raise ValueError(f"{name} must be more than 0, not {value!r}")
     return seconds
+
+
+def _origin(value: str | None) -> str | None:
+    """A checkpoint origin as C2SP asks (a schema-less URL such as ledger.example.com/prod)."""
+    if not value:
+        return None
+    if (problem := name_problem(value)) is not None:
+        raise ValueError(
+            f"LEDGER_LOG_ORIGIN {value!r} cannot be a checkpoint origin: {problem} (name the "
+            "log like ledger.example.com/prod: no spaces, no '+')"
+        )
+    return value
 
 
 def _int(value: str | None) -> int | None:

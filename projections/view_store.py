@@ -6,7 +6,8 @@ import logging
 from collections.abc import Iterable
 
 from ledger.domain.model import Environment
-from ledger.sql.database import Connection, Database
+from ledger.sql.columns import add_column
+from ledger.sql.database import Database
 from projections import failures, sql
 from projections.projectors import EnvKey, ViewChanges
 from projections.request_changes import ProjectedRequest
@@ -45,7 +46,7 @@ class ViewStore:
             for statement in sql.SCHEMA[self.database.backend]:
                 await conn.execute(statement)
             for table, column, kind in sql.ADDED_COLUMNS:
-                await _add_column(conn, self.database.backend, table, column, kind)
+                await add_column(conn, self.database.backend, table, column, kind)
             await conn.execute(sql.START_TRACKING, self.name)
         await self.create_search_indexes()
 
@@ -150,13 +151,3 @@ class ViewStore:
         async with self.database.transaction() as conn:
             for statement in sql.ANALYZE:
                 await conn.execute(statement)
-
-
-async def _add_column(conn: Connection, backend: str, table: str, column: str, kind: str) -> None:
-    """Add the column to a table made before it existed (nothing when it has it)."""
-    if backend == "postgres":
-        await conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
-        return
-    found = await conn.fetch(f"SELECT 1 FROM pragma_table_info('{table}') WHERE name = $1", column)
-    if not found:
-        await conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")

@@ -2,7 +2,8 @@
 
 Leaf data = position (8 bytes, big-endian) || the event's hash. The leaves of a batch are
 inserted in one transaction, so the leaves table is its own position. A checkpoint is written
-after ``every_events`` new leaves, within about ``every_seconds`` of a new leaf, and on demand.
+after ``every_events`` new leaves, within about ``every_seconds`` of a new leaf, and on demand,
+as a C2SP signed note whose origin is the ledger's (LEDGER_LOG_ORIGIN).
 Before it extends the tree, it checks that the stored leaves still match the latest
 checkpoint: it never signs a tree whose history was rewritten.
 """
@@ -16,10 +17,12 @@ from datetime import UTC, datetime
 
 from ledger.audit import sql
 from ledger.audit.messages import Checkpoint
+from ledger.audit.notes import checkpoint_note, origin_of
 from ledger.audit.signing import Signer
 from ledger.domain.chain import event_hash
 from ledger.domain.merkle import TreeFrontier, event_leaf_data, leaf_hash
 from ledger.eventstore.application import LedgerStore
+from ledger.sql.columns import add_column
 from ledger.sql.database import Connection, Database
 from projections.follower import Batch, LogFollower, Ownership
 from projections.rows import timestamp
@@ -37,20 +40,25 @@ class StaleTree(Exception):
 
 
 async def create_tables(database: Database) -> None:
-    """Create the leaves and checkpoints tables when missing."""
+    """Create the leaves and checkpoints tables when missing, with every column."""
     async with database.transaction() as conn:
         for statement in sql.SCHEMA[database.backend]:
             await conn.execute(statement)
+        for table, column, kind in sql.ADDED_COLUMNS:
+            await add_column(conn, database.backend, table, column, kind)
 
 
 def row_of(row: dict[str, object]) -> Checkpoint:
     """A checkpoint from its table row."""
+    note = None if row["note"] is None else str(row["note"])
     return Checkpoint(
         tree_size=int(str(row["tree_size"])),
         root_hash=str(row["root_hash"]),
         created_at=str(row["created_at"]),
         signature=None if row["signature"] is None else str(row["signature"]),
         key_id=None if row["key_id"] is None else str(row["key_id"]),
+        origin=origin_of(note),
+        note=note,
     )
 
 
@@ -72,6 +80,7 @@ class Checkpointer(LogFollower):
         super().__init__(store, batch_size=2000, poll_seconds=1.0, ownership=ownership)
         self.database = database
         self.signer = signer
+        self.origin = store.settings.checkpoint_origin()
         self.every_events = every_events
         self.every_seconds = every_seconds
         self.latest: Checkpoint | None = None
@@ -147,21 +156,22 @@ class Checkpointer(LogFollower):
                 checkpoint.created_at,
                 checkpoint.signature,
                 checkpoint.key_id,
+                checkpoint.note,
             )
             self.latest, self._last_checkpoint_at = checkpoint, time.monotonic()
             return checkpoint
 
     def _signed(self, tree_size: int, root_hash: str) -> Checkpoint:
-        created_at = timestamp(datetime.now(UTC))
-        unsigned = Checkpoint(tree_size=tree_size, root_hash=root_hash, created_at=created_at)
-        if self.signer is None:
-            return unsigned
+        """The checkpoint of the tree as a signed note (its body alone when unsigned)."""
+        note, signature = checkpoint_note(self.origin, tree_size, root_hash, self.signer)
         return Checkpoint(
             tree_size=tree_size,
             root_hash=root_hash,
-            created_at=created_at,
-            signature=self.signer.sign(unsigned.statement()),
-            key_id=self.signer.key_id,
+            created_at=timestamp(datetime.now(UTC)),
+            signature=signature,
+            key_id=None if self.signer is None else self.signer.key_id,
+            origin=self.origin,
+            note=note,
         )
 
     async def _load_tree(self) -> None:

@@ -51,6 +51,7 @@ def facts_of(rows: Iterable[Row], decoder_of: DecoderOf) -> list[Fact]:
             event = decode(state)
             if not isinstance(event, LedgerEvent):
                 raise TypeError(f"{topic} is not a ledger event")
+            hashed = event_hash(event)  # by the event's own scheme (ValueError: unknown)
         except Exception as error:
             facts.append((position, stream, version, UNKNOWN, str(error), "", 0, None, None))
             continue
@@ -59,7 +60,7 @@ def facts_of(rows: Iterable[Row], decoder_of: DecoderOf) -> list[Fact]:
                 position,
                 stream,
                 version,
-                event_hash(event),
+                hashed,
                 event.prev_hash,
                 event.originator_id.hex,
                 event.originator_version,

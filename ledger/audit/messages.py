@@ -13,8 +13,13 @@ from ledger.audit.signing import checkpoint_statement
 class Checkpoint(Struct, frozen=True, kw_only=True):
     """A signed statement of the tree: after ``tree_size`` leaves its root was ``root_hash``.
 
-    The signature (Ed25519) covers ``checkpoint_statement(tree_size, root_hash, created_at)``;
-    ``key_id`` names the key, ``public_key`` is shown when the server holds that key."""
+    Since checkpoints are notes, ``note`` is the C2SP signed note (``ledger.domain.notes``):
+    the checkpoint body (``origin``, the size, the root in base64) and the ledger's signature
+    line, its key name the origin; ``signature`` is the same Ed25519 signature of the body (in
+    hex). A checkpoint made before (``note`` null, a v1 checkpoint) is signed over
+    ``checkpoint_statement(tree_size, root_hash, created_at)``. Either way ``key_id`` names the
+    key; ``public_key`` (and for a note ``verifier_key``) is shown when the server holds it.
+    ``created_at`` is signed in a v1 checkpoint only."""
 
     tree_size: int
     root_hash: str
@@ -22,9 +27,12 @@ class Checkpoint(Struct, frozen=True, kw_only=True):
     signature: str | None = None
     key_id: str | None = None
     public_key: str | None = None
+    origin: str | None = None
+    note: str | None = None
+    verifier_key: str | None = None
 
     def statement(self) -> bytes:
-        """The bytes the signature covers."""
+        """The bytes the signature of a v1 checkpoint covers."""
         return checkpoint_statement(self.tree_size, self.root_hash, self.created_at)
 
 

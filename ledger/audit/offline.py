@@ -15,14 +15,19 @@ from __future__ import annotations
 import msgspec
 
 from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof, ProofVerdict
-from ledger.audit.signing import key_id_of, signature_is_valid
+from ledger.audit.notes import signature_problem
+from ledger.audit.signing import key_id_of
 from ledger.domain.merkle import event_leaf_data, leaf_hash, verify_consistency, verify_inclusion
 
 _decoder = msgspec.json.Decoder(InclusionProof | ConsistencyProof)
 
 
 def verify_proof_json(
-    document: bytes | str, public_key: bytes | None = None, *, allow_unsigned: bool = False
+    document: bytes | str,
+    public_key: bytes | None = None,
+    *,
+    allow_unsigned: bool = False,
+    key_name: str | None = None,
 ) -> ProofVerdict:
     """Verify a proof document (JSON) as the ledger serves it: an inclusion proof (from
     GET /v1/events/{id}/proof) or a consistency proof (GET /v1/checkpoints/{a}/consistency/{b})."""
@@ -30,7 +35,7 @@ def verify_proof_json(
         proof = _decoder.decode(document)
     except msgspec.DecodeError as error:
         return ProofVerdict(ok=False, summary="not a proof document", problems=[str(error)])
-    return verify_proof(proof, public_key, allow_unsigned=allow_unsigned)
+    return verify_proof(proof, public_key, allow_unsigned=allow_unsigned, key_name=key_name)
 
 
 def verify_proof(
@@ -38,8 +43,11 @@ def verify_proof(
     public_key: bytes | None = None,
     *,
     allow_unsigned: bool = False,
+    key_name: str | None = None,
 ) -> ProofVerdict:
-    """Check the proof's hashes and its checkpoints' signatures."""
+    """Check the proof's hashes and its checkpoints' signatures: a v1 checkpoint's over its
+    statement, a note's as c2sp.org/signed-note says, under ``key_name`` when pinned (a
+    verifier key names it), else under the note's origin."""
     try:
         if isinstance(proof, InclusionProof):
             summary, problems = _inclusion(proof)
@@ -48,7 +56,7 @@ def verify_proof(
             summary, problems = _consistency(proof)
             checkpoints = [proof.first, proof.second]
         for checkpoint in checkpoints:
-            problems += _signature_problems(checkpoint, public_key, allow_unsigned)
+            problems += _signature_problems(checkpoint, public_key, allow_unsigned, key_name)
     except ValueError as error:
         return ProofVerdict(ok=False, summary="malformed proof", problems=[str(error)])
     signer = checkpoints[0].key_id or "nobody (unsigned)"
@@ -92,7 +100,7 @@ def _consistency(proof: ConsistencyProof) -> tuple[str, list[str]]:
 
 
 def _signature_problems(
-    checkpoint: Checkpoint, public_key: bytes | None, allow_unsigned: bool
+    checkpoint: Checkpoint, public_key: bytes | None, allow_unsigned: bool, key_name: str | None
 ) -> list[str]:
     name = f"checkpoint {checkpoint.tree_size}"
     if checkpoint.signature is None:
@@ -104,9 +112,8 @@ def _signature_problems(
         return [f"{name}: no public key to check its signature with"]
     if checkpoint.key_id != key_id_of(key):
         return [f"{name} was signed by key {checkpoint.key_id}, not by key {key_id_of(key)}"]
-    if not signature_is_valid(key, checkpoint.statement(), checkpoint.signature):
-        return [f"{name}: the signature is invalid (the checkpoint was changed or forged)"]
-    return []
+    problem = signature_problem(checkpoint, key, key_name)
+    return [] if problem is None else [f"{name}: {problem}"]
 
 
 def _hash(text: str) -> bytes:

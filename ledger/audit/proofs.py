@@ -17,6 +17,7 @@ from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof
 from ledger.audit.signing import Signer
 from ledger.domain.errors import Invalid, NotFound
 from ledger.domain.merkle import consistency_proof, event_leaf_data, inclusion_proof, leaf_hash
+from ledger.domain.notes import verifier_key
 from ledger.sql.database import Database
 
 LEAF_BATCH = 50_000
@@ -110,7 +111,13 @@ def _hashed(rows: list[dict[str, object]]) -> list[bytes]:
 
 
 def with_public_key(checkpoint: Checkpoint, signer: Signer | None) -> Checkpoint:
-    """The checkpoint with the signer's public key, when that key signed it."""
+    """The checkpoint with the signer's public key (and, for a note, its verifier key under
+    the note's origin), when that key signed it."""
     if signer is None or checkpoint.key_id != signer.key_id:
         return checkpoint
-    return msgspec.structs.replace(checkpoint, public_key=signer.public_key.hex())
+    origin = checkpoint.origin
+    return msgspec.structs.replace(
+        checkpoint,
+        public_key=signer.public_key.hex(),
+        verifier_key=None if origin is None else verifier_key(origin, signer.public_key),
+    )

@@ -18,6 +18,7 @@ from eventsourcing.persistence import JSONTranscoder, StoredEvent
 from eventsourcing.utils import Environment, resolve_topic
 
 from ledger.audit import sql
+from ledger.audit.checkpointer import row_of
 from ledger.audit.checks import Leaf, Row
 from ledger.audit.messages import Checkpoint
 from ledger.eventstore.backends import MsgspecMapper
@@ -45,9 +46,8 @@ class LogReader:
         return int(self._fetch(f"SELECT MAX({d.position}) FROM {d.events}")[0][0] or 0)
 
     def checkpoints(self) -> list[Checkpoint]:
-        fields = ("tree_size", "root_hash", "created_at", "signature", "key_id")
         rows = self._fetch(sql.SELECT_CHECKPOINTS)
-        return [msgspec.convert(dict(zip(fields, r, strict=True)), Checkpoint) for r in rows]
+        return [row_of(dict(zip(sql.CHECKPOINT_FIELDS, r, strict=True))) for r in rows]
 
     def rows(self, after: int, limit: int, until: int) -> list[Row]:
         """Up to ``limit`` events after position ``after`` and at most ``until``, in order."""

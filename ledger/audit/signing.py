@@ -15,10 +15,12 @@ import contextlib
 import hashlib
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ledger.domain.notes import parse_verifier_key
 from ledger.settings import Settings
 
 KEY_FILE = "signing.key"
@@ -57,7 +59,11 @@ class Signer:
 
     def sign(self, statement: bytes) -> str:
         """The hex-encoded signature of ``statement``."""
-        return self._private_key.sign(statement).hex()
+        return self.sign_bytes(statement).hex()
+
+    def sign_bytes(self, message: bytes) -> bytes:
+        """The 64-byte Ed25519 signature of ``message``."""
+        return self._private_key.sign(message)
 
 
 def new_signing_key() -> str:
@@ -69,10 +75,41 @@ def new_signing_key() -> str:
 def signature_is_valid(public_key: bytes, statement: bytes, signature: str) -> bool:
     """True when ``signature`` (hex) is the key's signature of ``statement``."""
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(bytes.fromhex(signature), statement)
+        return ed25519_is_valid(public_key, statement, bytes.fromhex(signature))
+    except ValueError:
+        return False
+
+
+def ed25519_is_valid(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """True when ``signature`` is the key's Ed25519 signature of ``message``."""
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+class PinnedKey(NamedTuple):
+    """A public key an auditor pins, and the key name when a verifier key named it."""
+
+    public_key: bytes
+    name: str | None = None
+
+
+def parse_pinned_key(text: str) -> PinnedKey:
+    """A raw public key in hex or base64, or a note verifier key (``name+hash+base64``,
+    which pins the key name too)."""
+    try:
+        return PinnedKey(parse_public_key(text))
+    except ValueError as error:
+        if text.count("+") < 2:
+            raise
+        first = error
+    try:
+        name, public_key = parse_verifier_key(text)
+    except ValueError as error:
+        raise ValueError(f"{first}, nor a verifier key: {error}") from None
+    return PinnedKey(public_key, name)
 
 
 def parse_public_key(text: str) -> bytes:

@@ -20,9 +20,14 @@ TABLES = (
         root_hash TEXT NOT NULL,
         created_at TEXT NOT NULL,
         signature TEXT,
-        key_id TEXT
+        key_id TEXT,
+        note TEXT
     )""",
 )
+
+ADDED_COLUMNS = ((CHECKPOINTS, "note", "TEXT"),)
+"""Columns added to an audit table after it was first made: tables made before get them.
+``note`` is the signed note of a checkpoint, null for a v1 checkpoint (made before notes)."""
 
 SCHEMA: dict[str, tuple[str, ...]] = {
     # Replicas may start together: one at a time creates the tables.
@@ -37,9 +42,10 @@ SELECT_LEAVES = f"""
 SELECT_LEAF_AT = f"SELECT leaf_index, event_hash FROM {LEAVES} WHERE position = $1"
 INSERT_LEAF = f"INSERT INTO {LEAVES} (leaf_index, position, event_hash) VALUES ($1, $2, $3)"
 
-CHECKPOINT_COLUMNS = "tree_size, root_hash, created_at, signature, key_id"
+CHECKPOINT_FIELDS = ("tree_size", "root_hash", "created_at", "signature", "key_id", "note")
+CHECKPOINT_COLUMNS = ", ".join(CHECKPOINT_FIELDS)
 INSERT_CHECKPOINT = f"""
-    INSERT INTO {CHECKPOINTS} ({CHECKPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+    INSERT INTO {CHECKPOINTS} ({CHECKPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
     ON CONFLICT (tree_size) DO NOTHING"""
 SELECT_LATEST_CHECKPOINT = (
     f"SELECT {CHECKPOINT_COLUMNS} FROM {CHECKPOINTS} ORDER BY tree_size DESC LIMIT 1"

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterator
 
 from ledger.audit.checks import Batch, Leaf, LogCheck, checked, compare_leaves, facts_of
 from ledger.audit.messages import Checkpoint, Problem, SignatureState, VerifyReport
+from ledger.audit.notes import signature_problem
 from ledger.audit.parallel import parallel_batches
 from ledger.audit.reader import EventDecoder, LogReader, open_reader
-from ledger.audit.signing import key_id_of, signature_is_valid
+from ledger.audit.signing import key_id_of
 from ledger.domain.merkle import TreeFrontier, leaf_hash
 from ledger.eventstore.application import LedgerStore
 from ledger.eventstore.dialect import Dialect
@@ -33,11 +34,14 @@ def verify_log(
     progress: Progress | None = None,
     *,
     jobs: int = 1,
+    key_name: str | None = None,
 ) -> VerifyReport:
     """Verify the whole log against its chains and its checkpoints, and their signatures.
 
     With ``jobs`` > 1 and a long log, worker processes decode, hash and check ranges of
-    positions (each in a snapshot of its own, up to the head read at the start)."""
+    positions (each in a snapshot of its own, up to the head read at the start). Events of
+    either hash scheme and checkpoints of either format (v1, notes) are checked as they are;
+    ``key_name`` pins the key name of the notes' signatures (default: each note's origin)."""
     started = time.perf_counter()
     settings, dialect = store.settings, Dialect.of(store)
     with open_reader(settings, dialect) as reader:
@@ -52,7 +56,9 @@ def verify_log(
             notes = locate(reader, check, checkpoints, EventDecoder(settings))
         else:
             notes = []
-    signature, signature_problems, signature_warnings = check_signatures(checkpoints, public_key)
+    signature, signature_problems, signature_warnings = check_signatures(
+        checkpoints, public_key, key_name
+    )
     seconds = time.perf_counter() - started
     latest = checkpoints[-1] if checkpoints else None
     problems = sorted(check.problems, key=_where) + signature_problems
@@ -99,20 +105,22 @@ def _coverage(check: LogCheck, latest: Checkpoint | None) -> list[str]:
 
 
 def check_signatures(
-    checkpoints: list[Checkpoint], public_key: bytes | None
+    checkpoints: list[Checkpoint], public_key: bytes | None, key_name: str | None = None
 ) -> tuple[SignatureState, list[Problem], list[str]]:
-    """The state of the latest checkpoint's signature, invalid signatures, and warnings."""
+    """The state of the latest checkpoint's signature, invalid signatures, and warnings.
+    A note checkpoint is checked under ``key_name`` when given, else under its origin."""
     if not checkpoints:
         return "none", [], []
-    states = [_signature_state(c, public_key) for c in checkpoints]
+    found = [_signature_state(c, public_key, key_name) for c in checkpoints]
+    states: list[SignatureState] = [state for state, _ in found]
     problems = [
         Problem(
             check="signature",
-            detail=f"the signature of checkpoint {c.tree_size} is invalid: the checkpoint "
-            "(size, root or time) was changed after it was signed, or forged",
+            detail=f"the signature of checkpoint {c.tree_size} is invalid: {why}; the "
+            "checkpoint (size, root, origin or time) was changed after it was signed, or forged",
             tree_size=c.tree_size,
         )
-        for c, state in zip(checkpoints, states, strict=True)
+        for c, (state, why) in zip(checkpoints, found, strict=True)
         if state == "invalid"
     ]
     warnings = []
@@ -123,13 +131,15 @@ def check_signatures(
     return states[-1], problems, warnings
 
 
-def _signature_state(checkpoint: Checkpoint, public_key: bytes | None) -> SignatureState:
+def _signature_state(
+    checkpoint: Checkpoint, public_key: bytes | None, key_name: str | None
+) -> tuple[SignatureState, str]:
     if checkpoint.signature is None:
-        return "unsigned"
+        return "unsigned", ""
     if public_key is None or checkpoint.key_id != key_id_of(public_key):
-        return "unknown-key"
-    valid = signature_is_valid(public_key, checkpoint.statement(), checkpoint.signature)
-    return "valid" if valid else "invalid"
+        return "unknown-key", ""
+    problem = signature_problem(checkpoint, public_key, key_name)
+    return ("valid", "") if problem is None else ("invalid", problem)
 
 
 def locate(

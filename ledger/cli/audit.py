@@ -20,9 +20,13 @@ from ledger.sql.opening import open_database
 
 if TYPE_CHECKING:
     from ledger.audit.messages import Checkpoint, Problem, VerifyReport
+    from ledger.audit.signing import PinnedKey
 
 EXIT_TAMPERED = 1
-PUBLIC_KEY_HELP = "The ledger's Ed25519 public key (hex or base64) to check signatures with."
+PUBLIC_KEY_HELP = (
+    "The ledger's Ed25519 public key (hex or base64), or its verifier key (name+hash+base64, "
+    "as `ledger checkpoint` prints it: pins the key name of notes too), to check signatures with."
+)
 
 
 @click.command()
@@ -45,7 +49,8 @@ def verify(public_key: str | None, as_json: bool, jobs: int) -> None:
     from ledger.audit.verifier import verify_log  # on demand: loads cryptography
 
     settings = settings_from_env()
-    key = _public_key(public_key) or _configured_key(settings)
+    pinned = _pinned(public_key)
+    key = pinned.public_key if pinned else _configured_key(settings)
     store = _open_store(settings)
     try:
         with _progress() as progress:
@@ -54,7 +59,8 @@ def verify(public_key: str | None, as_json: bool, jobs: int) -> None:
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total or None)
 
-            report = verify_log(store, key, advance, jobs=jobs)
+            name = pinned.name if pinned else None
+            report = verify_log(store, key, advance, jobs=jobs, key_name=name)
     finally:
         store.close()
     if as_json:
@@ -92,8 +98,12 @@ def verify_proof(document: IO[bytes], public_key: str | None, allow_unsigned: bo
     Exits 0 when it is valid, 1 when it is not."""
     from ledger.audit.offline import verify_proof_json  # on demand: loads cryptography
 
+    pinned = _pinned(public_key)
     verdict = verify_proof_json(
-        document.read(), _public_key(public_key), allow_unsigned=allow_unsigned
+        document.read(),
+        pinned.public_key if pinned else None,
+        allow_unsigned=allow_unsigned,
+        key_name=pinned.name if pinned else None,
     )
     click.echo(("valid: " if verdict.ok else "INVALID: ") + verdict.summary)
     for problem in verdict.problems:
@@ -102,13 +112,13 @@ def verify_proof(document: IO[bytes], public_key: str | None, allow_unsigned: bo
         sys.exit(EXIT_TAMPERED)
 
 
-def _public_key(text: str | None) -> bytes | None:
-    from ledger.audit.signing import parse_public_key  # on demand: loads cryptography
+def _pinned(text: str | None) -> PinnedKey | None:
+    from ledger.audit.signing import parse_pinned_key  # on demand: loads cryptography
 
     if text is None:
         return None
     try:
-        return parse_public_key(text)
+        return parse_pinned_key(text)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--public-key") from None
 
@@ -160,6 +170,11 @@ def _print_checkpoint(c: Checkpoint) -> None:
     click.echo(f"key_id:     {c.key_id or '- (unsigned: set LEDGER_SIGNING_KEY)'}")
     click.echo(f"public_key: {c.public_key or '-'}")
     click.echo(f"signature:  {c.signature or '-'}")
+    click.echo(f"origin:     {c.origin or '-'}")
+    click.echo(f"verifier_key: {c.verifier_key or '-'}")
+    if c.note is not None:
+        click.echo("note:")
+        click.echo(c.note, nl=False)
 
 
 def _print_report(report: VerifyReport) -> None:

@@ -51,6 +51,9 @@ class LedgerEvent(Struct, frozen=True, kw_only=True, omit_defaults=True):
     traceparent: str | None = None  # W3C Trace Context of the write, as the writer sent it
     tracestate: str | None = None
     prev_hash: str
+    hash_scheme: int = 1
+    """How the event's hash is computed (``ledger.domain.chain``): 1 for the events stored
+    before the field existed (which leave it out), 2 (RFC 8785 canonical JSON) for new ones."""
 
     def history_kind(self) -> str | None:
         """The kind of change this event is (the class's ``kind`` unless the event says more)."""

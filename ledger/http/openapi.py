@@ -61,7 +61,9 @@ def _operation(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
 def _success(route: Route, by_type: dict[Any, Any]) -> dict[str, Any]:
     if route.response is None:
         return {"description": "Done, no content"}
-    content = {route.content_type: {"schema": by_type[route.response]}}
+    content: dict[str, Any] = {route.content_type: {"schema": by_type[route.response]}}
+    if route.text is not None:
+        content["text/plain"] = {"schema": {"type": "string", "description": route.text}}
     return {"description": "OK", "content": content}
 
 

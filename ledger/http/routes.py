@@ -188,9 +188,18 @@ def _ingest_route() -> Route:
 def _audit_routes() -> list[Route]:
     """Tamper evidence: signed checkpoints, proofs, and the verification report."""
     checkpoints = "/v1/checkpoints"
+    note = "The checkpoint's C2SP signed note (Accept: text/plain; 406 for a v1 checkpoint)"
     return [
-        _get(f"{checkpoints}/latest", audit.latest_checkpoint, Checkpoint, "The latest checkpoint"),
-        _get(f"{checkpoints}/{{tree_size}}", audit.checkpoint, Checkpoint, "A checkpoint"),
+        _get(
+            f"{checkpoints}/latest",
+            audit.latest_checkpoint,
+            Checkpoint,
+            "The latest checkpoint",
+            text=note,
+        ),
+        _get(
+            f"{checkpoints}/{{tree_size}}", audit.checkpoint, Checkpoint, "A checkpoint", text=note
+        ),
         _get(
             "/v1/events/{event_id}/proof",
             audit.event_proof,

@@ -21,6 +21,7 @@ class Route(Struct, frozen=True, kw_only=True):
     status: int = 200
     also: tuple[int, ...] = ()  # further success statuses that answer with the same schema
     content_type: str = "application/json"
+    text: str | None = None  # what the response is as text/plain (Accept), when it has a text
     renames: dict[str, str] = {}
     query: tuple[str, ...] = ()
     path_schemas: dict[str, dict[str, Any]] = {}  # path parameters checked otherwise than usual

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from ledger.domain import commands as c
-from ledger.domain.chain import GENESIS
+from ledger.domain.chain import GENESIS, HASH_SCHEME
 from ledger.domain.errors import Refused
 from ledger.domain.events import CommandDenied, LedgerEvent
 from ledger.domain.model import Stream
@@ -46,6 +46,7 @@ def new_event(
         traceparent=ctx.traceparent,
         tracestate=ctx.tracestate,
         prev_hash=stream.last_hash if stream else GENESIS,
+        hash_scheme=HASH_SCHEME,
         **fields,
     )
 

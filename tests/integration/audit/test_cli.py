@@ -17,6 +17,7 @@ from ledger.audit.signing import Signer, new_signing_key
 from ledger.cli.main import cli
 from ledger.domain import commands as c
 from ledger.domain.names import environment_id
+from ledger.domain.notes import verifier_key as verifier_key_of
 from ledger.service.writer import Writer
 from ledger.settings import Settings
 from ledger.sql.opening import open_database
@@ -38,7 +39,7 @@ def write_some(writer: Writer) -> None:
 
 
 def test_verify_passes_then_names_each_tampered_event_and_exits_1(
-    settings: Settings, writer: Writer, tamperer: Any
+    settings: Settings, writer: Writer, tamperer: Any, signing_key: str
 ) -> None:
     write_some(writer)
     checkpointed = ledger(settings, "checkpoint")
@@ -48,6 +49,10 @@ def test_verify_passes_then_names_each_tampered_event_and_exits_1(
     clean = ledger(settings, "verify")
     assert clean.exit_code == 0, clean.output
     assert "verified 6 events" in clean.output and "ok: no tampering found" in clean.output
+    verifier_key = checkpointed.output.split("verifier_key: ")[1].split()[0]
+    pinned = ledger(settings, "verify", "--public-key", verifier_key)
+    assert pinned.exit_code == 0, pinned.output
+    assert "against checkpoint 6 (valid)" in pinned.output
 
     target = tamperer.of(environment_id("shop", "prod"))[1]
     tamperer.edit(target.position, actor="mallory", reason="covering tracks")
@@ -66,10 +71,15 @@ def test_verify_passes_then_names_each_tampered_event_and_exits_1(
 
 
 def test_an_auditor_checks_a_proof_offline(
-    settings: Settings, writer: Writer, signing_key: str, tmp_path: Path
+    settings: Settings, writer: Writer, signing_key: str, tmp_path: Path, monkeypatch: Any
 ) -> None:
+    monkeypatch.setenv("LEDGER_LOG_ORIGIN", "ledger.example.com/audit")
     write_some(writer)
-    assert ledger(settings, "checkpoint").exit_code == 0
+    checkpointed = ledger(settings, "checkpoint")
+    assert checkpointed.exit_code == 0
+    verifier_key = checkpointed.output.split("verifier_key: ")[1].split()[0]
+    assert verifier_key.startswith("ledger.example.com/audit+")
+    assert "\n\u2014 ledger.example.com/audit " in checkpointed.output  # the note
     assert ledger(settings, "projections", "rebuild").exit_code == 0  # event ids → positions
     document = asyncio.run(proof_of_first_event(settings))
     public_key = Signer.from_base64(signing_key).public_key.hex()
@@ -79,6 +89,12 @@ def test_an_auditor_checks_a_proof_offline(
     valid = ledger(settings, "proof", "verify", str(path), "--public-key", public_key)
     assert valid.exit_code == 0, valid.output
     assert valid.output.startswith("valid: ")
+    pinned = ledger(settings, "proof", "verify", str(path), "--public-key", verifier_key)
+    assert pinned.exit_code == 0, pinned.output
+    renamed = verifier_key_of("other.example/audit", bytes.fromhex(public_key))
+    elsewhere = ledger(settings, "proof", "verify", str(path), "--public-key", renamed)
+    assert elsewhere.exit_code == 1
+    assert "no signature by the key named 'other.example/audit'" in elsewhere.output
 
     forged = json.loads(document)
     forged["position"] += 1

@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -16,6 +17,9 @@ from ledger.audit.signing import Signer
 from ledger.http.keys import LEDGER
 from ledger.http.server import create_app
 from ledger.settings import Settings
+
+from ...signed_notes import checkpoint_lines, independent_verifier_key, independently_opened
+from ..conftest import app_clients
 
 ALICE = {"X-Ledger-Actor": "alice"}
 
@@ -137,6 +141,42 @@ async def test_verify_reports_ok_and_then_the_tampering(
     report = await get(client, "/v1/verify")
     assert report["ok"] is False
     assert {p["check"] for p in report["problems"]} == {"tree", "signature"}
+
+
+ORIGIN = "ledger.example.com/audit"
+
+
+async def test_a_checkpoint_is_its_signed_note_as_text_plain(
+    settings: Settings, signing_key: str
+) -> None:
+    public_key = Signer.from_base64(signing_key).public_key
+    vkey = independent_verifier_key(ORIGIN, public_key)
+    async with app_clients() as start:
+        client = await start(msgspec.structs.replace(settings, log_origin=ORIGIN))
+        size = await checkpoint_now(client, await story(client, "shop"))
+        response = await client.get("/v1/checkpoints/latest", headers={"Accept": "text/plain"})
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+        note = await response.text()
+        text = independently_opened(note, vkey)
+        assert text is not None and checkpoint_lines(text)[:2] == (ORIGIN, size)
+
+        as_json = await get(client, "/v1/checkpoints/latest")  # JSON stays the default
+        assert (as_json["note"], as_json["origin"], as_json["verifier_key"]) == (note, ORIGIN, vkey)
+        accept = {"Accept": "application/json;q=0.5, text/plain"}
+        by_size = await client.get(f"/v1/checkpoints/{size}", headers=accept)
+        assert await by_size.text() == note
+
+        ledger = client.server.app[LEDGER]
+        database = ledger.views.database
+        first = await database.fetchrow("SELECT MIN(tree_size) AS size FROM ledger_checkpoints")
+        assert first is not None and first["size"] < size
+        await database.execute(
+            "UPDATE ledger_checkpoints SET note = NULL WHERE tree_size = $1", first["size"]
+        )  # as a v1 checkpoint, stored before notes, is
+        v1 = await client.get(f"/v1/checkpoints/{first['size']}", headers={"Accept": "text/plain"})
+        assert v1.status == 406
+        assert "before checkpoints were signed notes" in (await v1.json())["detail"]
 
 
 async def test_missing_things_are_404_and_bad_parameters_422(client: TestClient) -> None:

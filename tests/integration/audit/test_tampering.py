@@ -160,11 +160,13 @@ async def test_a_forged_event_appended_with_a_guessed_link_is_named(
 async def test_an_edited_checkpoint_fails_its_signature(
     story: Any, checkpointer: Checkpointer, verify: Any, audit: Any, named: Any
 ) -> None:
+    """The note relabelled as another log's (its origin, also its key name)."""
     await checkpointed(story, checkpointer)
     size = checkpointer.tree_size
     await audit.database.execute(
-        "UPDATE ledger_checkpoints SET created_at = $1 WHERE tree_size = $2",
-        "2020-01-01T00:00:00.000000Z",
+        "UPDATE ledger_checkpoints SET note = replace(note, $1, $2) WHERE tree_size = $3",
+        checkpointer.origin,
+        "forged.example/prod",
         size,
     )
     report = verify()
