@@ -75,3 +75,17 @@ def note_problem(
     if not all(ed25519_is_valid(public_key, body.encode(), s.signature) for s in ours):
         return "the note's signature is invalid (the note was changed or forged)"
     return None
+
+
+def opened_note(note: str, key_name: str, public_key: bytes) -> tuple[str, list[NoteSignature]]:
+    """The body of a note signed by the key named ``key_name``, and all its signatures;
+    ValueError when the note is malformed, has no signature by the key, or one of that key's
+    signatures fails (c2sp.org/signed-note: others' signatures are ignored)."""
+    body, signatures = split_note(note)
+    expected = key_hash(key_name, public_key)
+    ours = [s for s in signatures if (s.name, s.key_hash) == (key_name, expected)]
+    if not ours:
+        raise ValueError(f"the note has no signature by the key {key_name!r} it is checked with")
+    if not all(ed25519_is_valid(public_key, body.encode(), s.signature) for s in ours):
+        raise ValueError(f"a signature by {key_name!r} is invalid (the note was changed or forged)")
+    return body, signatures

@@ -134,7 +134,12 @@ def load_signer(settings: Settings, signing_key: str | None, *, create: bool) ->
         return Signer.from_base64(signing_key)
     if not settings.embedded:
         return None
-    path = settings.data_dir / KEY_FILE
+    return file_signer(settings.data_dir / KEY_FILE, create=create)
+
+
+def file_signer(path: Path, *, create: bool) -> Signer | None:
+    """The signer of a key file (base64 of the private key), generated (mode 0600) when
+    ``create`` and missing; None when it is missing."""
     if not path.exists():
         if not create:
             return None

@@ -32,6 +32,7 @@ from ledger.cli.report import report
 from ledger.cli.rollback import rollback
 from ledger.cli.serve import serve
 from ledger.cli.storage import backup, migrate_store
+from ledger.cli.witness import witness
 
 VERBOSE = "ledger.verbose"
 
@@ -104,6 +105,7 @@ for command in (
     verify,
     checkpoint,
     proof,
+    witness,
     bench,
     backup,
     migrate_store,

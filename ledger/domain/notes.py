@@ -31,6 +31,9 @@ from urllib.parse import urlsplit
 
 ED25519 = 0x01
 """The signed-note signature type of Ed25519."""
+COSIGNATURE_V1 = 0x04
+"""The signed-note signature type of timestamped Ed25519 witness cosignatures
+(c2sp.org/tlog-cosignature)."""
 EM_DASH = "\u2014"
 SIGNATURE_PREFIX = EM_DASH + " "
 KEY_HASH_SIZE = 4
@@ -98,35 +101,46 @@ def parse_checkpoint_body(body: str) -> CheckpointBody:
     origin, size, root = lines[:3]
     if (problem := name_problem(origin)) is not None:
         raise ValueError(f"the origin {origin!r} is not valid: {problem}")
-    if not (size.isascii() and size.isdigit()) or (size != "0" and size.startswith("0")):
-        raise ValueError(f"the tree size {size!r} is not a decimal number")
-    return CheckpointBody(origin, int(size), _decoded(root, 32, "root hash"))
+    tree_size = parse_decimal(size, "tree size")
+    return CheckpointBody(origin, tree_size, decoded_base64(root, 32, "root hash"))
 
 
-def key_hash(name: str, public_key: bytes) -> bytes:
-    """The key hash of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || public key)[:4]."""
-    data = name.encode() + b"\n" + bytes([ED25519]) + public_key
+def parse_decimal(text: str, what: str) -> int:
+    """A size in ASCII decimal without a leading zero (``0`` alone); ValueError otherwise."""
+    if not (text.isascii() and text.isdigit()) or (text != "0" and text.startswith("0")):
+        raise ValueError(f"the {what} {text!r} is not a decimal number")
+    return int(text)
+
+
+def key_hash(name: str, public_key: bytes, signature_type: int = ED25519) -> bytes:
+    """The key hash of an Ed25519 key: SHA-256(name || 0x0A || type || public key)[:4], the
+    type 0x01 for a note signature, 0x04 (COSIGNATURE_V1) for a witness's cosignature."""
+    data = name.encode() + b"\n" + bytes([signature_type]) + public_key
     return hashlib.sha256(data).digest()[:KEY_HASH_SIZE]
 
 
-def verifier_key(name: str, public_key: bytes) -> str:
-    """The verifier key text of an Ed25519 key: ``name+hash+base64(0x01 || key)``."""
-    encoded = base64.b64encode(bytes([ED25519]) + public_key).decode()
-    return f"{name}+{key_hash(name, public_key).hex()}+{encoded}"
+def verifier_key(name: str, public_key: bytes, signature_type: int = ED25519) -> str:
+    """The verifier key text of an Ed25519 key: ``name+hash+base64(type || key)``."""
+    encoded = base64.b64encode(bytes([signature_type]) + public_key).decode()
+    return f"{name}+{key_hash(name, public_key, signature_type).hex()}+{encoded}"
 
 
-def parse_verifier_key(text: str) -> tuple[str, bytes]:
-    """The name and the 32-byte Ed25519 public key of a verifier key; ValueError otherwise."""
+def parse_verifier_key(text: str, signature_type: int = ED25519) -> tuple[str, bytes]:
+    """The name and the 32-byte Ed25519 public key of a verifier key of the signature type
+    (0x01: a log's key; 0x04: a witness's cosigning key); ValueError otherwise."""
     name, _, rest = text.strip().partition("+")
     hashed, _, encoded = rest.partition("+")
     if (problem := name_problem(name)) is not None:
         raise ValueError(f"the verifier key's name is not valid: {problem}")
-    raw = _decoded(encoded, 33, "verifier key")
-    if raw[0] != ED25519:
-        raise ValueError(f"the verifier key's type is {raw[0]:#04x}, not Ed25519 (0x01)")
-    if len(hashed) != 8 or hashed.lower() != key_hash(name, raw[1:]).hex():
+    raw = decoded_base64(encoded, 33, "verifier key")
+    if raw[0] != signature_type:
+        raise ValueError(f"the verifier key's type is {raw[0]:#04x}, not {_TYPES[signature_type]}")
+    if len(hashed) != 8 or hashed.lower() != key_hash(name, raw[1:], signature_type).hex():
         raise ValueError("the verifier key's hash is not the hash of its name and key")
     return name, raw[1:]
+
+
+_TYPES = {ED25519: "Ed25519 (0x01)", COSIGNATURE_V1: "a witness cosignature key (0x04)"}
 
 
 def signature_line(signature: NoteSignature) -> str:
@@ -153,20 +167,21 @@ def split_note(note: str) -> tuple[str, list[NoteSignature]]:
     body, lines = note[: end + 1], note[end + 2 :]
     if not lines.endswith("\n"):
         raise ValueError("a note's last signature line ends with a newline")
-    return body, [_signature(line) for line in lines[:-1].split("\n")]
+    return body, [parse_signature_line(line) for line in lines[:-1].split("\n")]
 
 
-def _signature(line: str) -> NoteSignature:
+def parse_signature_line(line: str) -> NoteSignature:
+    """One signature line (without its newline); ValueError when it is not one."""
     name, _, encoded = line.removeprefix(SIGNATURE_PREFIX).partition(" ")
     if not line.startswith(SIGNATURE_PREFIX) or name_problem(name) is not None:
         raise ValueError(f"not a signature line: {line!r}")
-    raw = _decoded(encoded, None, "signature")
+    raw = decoded_base64(encoded, None, "signature")
     if len(raw) <= KEY_HASH_SIZE:
         raise ValueError(f"the signature of {name} is too short")
     return NoteSignature(name, raw[:KEY_HASH_SIZE], raw[KEY_HASH_SIZE:])
 
 
-def _decoded(text: str, size: int | None, what: str) -> bytes:
+def decoded_base64(text: str, size: int | None, what: str) -> bytes:
     """Standard base64 (canonical: it encodes back to the same text) of ``size`` bytes."""
     try:
         raw = base64.b64decode(text, validate=True)
