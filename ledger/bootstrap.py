@@ -6,7 +6,14 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from ledger.audit import AuditLog, Checkpointer, checkpointer_for, open_audit
+from ledger.audit import (
+    AuditLog,
+    Checkpointer,
+    WitnessFollower,
+    checkpointer_for,
+    open_audit,
+    witnesses_for,
+)
 from ledger.connectors.receiving import Receiving
 from ledger.connectors.registry import ConnectorStore
 from ledger.eventstore.application import LedgerStore
@@ -51,6 +58,7 @@ class Ledger:
     checkpointer: Checkpointer | None = None
     responder: Responder | None = None  # CDEvents ingest over NATS
     expiry: RequestExpiry | None = None  # records overdue change requests, with the followers
+    witnesses: WitnessFollower | None = None  # gets checkpoints cosigned, with the followers
 
     async def close(self, timeout: float | None = None) -> None:
         """Finish queued writes and the current batch of each follower, then close the stores.
@@ -76,6 +84,8 @@ class Ledger:
             self.deliverer.cancel()
         if self.expiry is not None:
             self.expiry.cancel()
+        if self.witnesses is not None:
+            self.witnesses.cancel()
         self.writer.close(0)  # the writer thread stops after its current batch
 
     async def _close(self, timeout: float | None) -> None:
@@ -93,6 +103,8 @@ class Ledger:
             await self.checkpointer.stop()
         if self.deliverer is not None:
             await self.deliverer.stop()
+        if self.witnesses is not None:
+            await self.witnesses.stop()
         await self.views.close()
         self.store.close()
 
@@ -166,6 +178,16 @@ def _follow(ledger: Ledger) -> None:
     ledger.deliverer.ownership = ownership(ledger.settings.database_url, ledger.deliverer.name)
     ledger.deliverer.start()
     _sweep_expired_requests(ledger)
+    _witness(ledger)
+
+
+def _witness(ledger: Ledger) -> None:
+    """Send each new checkpoint to the witnesses, woken by the checkpointer."""
+    ledger.witnesses = witnesses_for(ledger.settings, ledger.audit)
+    if ledger.witnesses is None or ledger.checkpointer is None:
+        return
+    ledger.checkpointer.listeners.append(ledger.witnesses.wake)
+    ledger.witnesses.start()
 
 
 def _sweep_expired_requests(ledger: Ledger) -> None:

@@ -9,7 +9,7 @@ from typing import Literal
 
 from msgspec import Struct
 
-from ledger.domain.notes import default_origin, name_problem
+from ledger.domain.notes import COSIGNATURE_V1, default_origin, name_problem, parse_verifier_key
 from ledger.domain.policy import Rules
 from ledger.domain.windows import parse_duration
 
@@ -42,6 +42,7 @@ class Settings(Struct, frozen=True, kw_only=True):
     write_burst: int = 20
     public_url: str | None = None  # how people reach this ledger: links in chat messages
     log_origin: str | None = None  # the origin line of checkpoints (default from public_url)
+    witnesses: tuple[tuple[str, str], ...] = ()  # (submission URL, verifier key) of each witness
     feed_keepalive_seconds: float = 15.0
     webhook_pause_after_seconds: float = 3600.0
     shutdown_timeout_seconds: float = 10.0
@@ -82,6 +83,7 @@ class Settings(Struct, frozen=True, kw_only=True):
             "write_burst": _int(env.get("LEDGER_WRITE_BURST")),
             "public_url": env.get("LEDGER_PUBLIC_URL") or None,
             "log_origin": _origin(env.get("LEDGER_LOG_ORIGIN")),
+            "witnesses": _witnesses(env.get("LEDGER_WITNESSES")),
             "feed_keepalive_seconds": _float(env.get("LEDGER_FEED_KEEPALIVE_SECONDS")),
             "webhook_pause_after_seconds": _float(env.get("LEDGER_WEBHOOK_PAUSE_AFTER_SECONDS")),
             "shutdown_timeout_seconds": _float(env.get("LEDGER_SHUTDOWN_TIMEOUT_SECONDS")),
@@ -175,6 +177,29 @@ def _origin(value: str | None) -> str | None:
             "log like ledger.example.com/prod: no spaces, no '+')"
         )
     return value
+
+
+def _witnesses(value: str | None) -> tuple[tuple[str, str], ...] | None:
+    """LEDGER_WITNESSES: entries separated by commas or newlines, each a witness's submission
+    URL and its verifier key (``name+hash+base64(0x04 || key)``) separated by spaces."""
+    if not value or not value.strip():
+        return None
+    witnesses = []
+    for entry in value.replace("\n", ",").split(","):
+        if not entry.strip():
+            continue
+        url, _, key = entry.strip().partition(" ")
+        key = key.strip()
+        if not url.startswith(("http://", "https://")) or not key or " " in key:
+            raise ValueError(
+                f"LEDGER_WITNESSES entry {entry.strip()!r} is not '<http(s) URL> <verifier key>'"
+            )
+        try:
+            parse_verifier_key(key, COSIGNATURE_V1)
+        except ValueError as error:
+            raise ValueError(f"LEDGER_WITNESSES: {key!r} is not a witness's key: {error}") from None
+        witnesses.append((url.rstrip("/"), key))
+    return tuple(witnesses)
 
 
 def _int(value: str | None) -> int | None:

@@ -9,12 +9,21 @@ from ledger.audit.checkpointer import Checkpointer, create_tables
 from ledger.audit.config import AuditSettings
 from ledger.audit.proofs import AuditLog
 from ledger.audit.signing import load_signer
+from ledger.audit.witnessing import WitnessFollower
 from ledger.eventstore.application import LedgerStore
 from ledger.service.ownership import ownership
 from ledger.settings import Settings
 from ledger.sql.database import Database
 
-__all__ = ["AuditLog", "AuditSettings", "Checkpointer", "checkpointer_for", "open_audit"]
+__all__ = [
+    "AuditLog",
+    "AuditSettings",
+    "Checkpointer",
+    "WitnessFollower",
+    "checkpointer_for",
+    "open_audit",
+    "witnesses_for",
+]
 log = logging.getLogger("ledger.audit")
 
 
@@ -42,3 +51,11 @@ def checkpointer_for(store: LedgerStore, audit: AuditLog) -> Checkpointer:
         every_seconds=config.every_seconds,
         ownership=ownership(store.settings.database_url, Checkpointer.name),
     )
+
+
+def witnesses_for(settings: Settings, audit: AuditLog) -> WitnessFollower | None:
+    """The follower that gets checkpoints cosigned by LEDGER_WITNESSES (None: no witness)."""
+    follower = WitnessFollower.of(settings, audit)
+    if follower is not None:
+        follower.ownership = ownership(settings.database_url, WitnessFollower.name)
+    return follower

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ledger.audit import sql
@@ -87,6 +88,7 @@ class Checkpointer(LogFollower):
         self._tree: TreeFrontier | None = None
         self._last_checkpoint_at = 0.0
         self._lock = asyncio.Lock()
+        self.listeners: list[Callable[[], None]] = []  # called after each new checkpoint
 
     @property
     def tree_size(self) -> int:
@@ -159,7 +161,9 @@ class Checkpointer(LogFollower):
                 checkpoint.note,
             )
             self.latest, self._last_checkpoint_at = checkpoint, time.monotonic()
-            return checkpoint
+        for listener in self.listeners:
+            listener()
+        return checkpoint
 
     def _signed(self, tree_size: int, root_hash: str) -> Checkpoint:
         """The checkpoint of the tree as a signed note (its body alone when unsigned)."""

@@ -10,6 +10,17 @@ from msgspec import Struct
 from ledger.audit.signing import checkpoint_statement
 
 
+class CheckpointCosignature(Struct, frozen=True, kw_only=True):
+    """A witness's cosignature of a checkpoint (c2sp.org/tlog-cosignature): the witness's
+    name and key hash (8 hex digits, type 0x04), when it cosigned (POSIX seconds), and the
+    signature line to append to the checkpoint's note."""
+
+    witness: str
+    key_hash: str
+    timestamp: int
+    line: str
+
+
 class Checkpoint(Struct, frozen=True, kw_only=True):
     """A signed statement of the tree: after ``tree_size`` leaves its root was ``root_hash``.
 
@@ -30,6 +41,9 @@ class Checkpoint(Struct, frozen=True, kw_only=True):
     origin: str | None = None
     note: str | None = None
     verifier_key: str | None = None
+    cosignatures: tuple[CheckpointCosignature, ...] = ()
+    """The witnesses' cosignatures the ledger holds of this checkpoint (not verified here:
+    check them with the witnesses' keys you trust)."""
 
     def statement(self) -> bytes:
         """The bytes the signature of a v1 checkpoint covers."""
@@ -62,7 +76,7 @@ class ConsistencyProof(Struct, frozen=True, kw_only=True, tag_field="type", tag=
 
 Proof = InclusionProof | ConsistencyProof
 
-Check = Literal["event", "stream", "chain", "leaf", "tree", "checkpoint", "signature"]
+Check = Literal["event", "stream", "chain", "leaf", "tree", "checkpoint", "signature", "witness"]
 
 
 class Problem(Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -73,7 +87,8 @@ class Problem(Struct, frozen=True, kw_only=True, omit_defaults=True):
     event's prev_hash is not the hash of its stream's previous event), leaf (an event differs
     from, is missing from, or is absent in the checkpointed leaves), tree (a root does not
     match a checkpoint), checkpoint (a checkpoint names leaves that do not exist),
-    signature (a checkpoint's signature is invalid)."""
+    signature (a checkpoint's signature is invalid), witness (the latest checkpoint lacks the
+    cosignatures required, or a witness's cosignature no longer matches what it cosigned)."""
 
     check: Check
     detail: str
@@ -104,6 +119,8 @@ class VerifyReport(Struct, kw_only=True):
     warnings: list[str]
     seconds: float
     events_per_second: float
+    cosignatures: int = 0
+    """Valid cosignatures of the latest checkpoint by the witness keys the verifier was given."""
 
 
 class ProofVerdict(Struct, frozen=True, kw_only=True):
@@ -112,3 +129,19 @@ class ProofVerdict(Struct, frozen=True, kw_only=True):
     ok: bool
     summary: str
     problems: list[str]
+
+
+class WitnessStatus(Struct, kw_only=True):
+    """What the ledger knows of one witness: the tree it holds of this log (the last one it
+    cosigned, or the size it said it has), and the last failure to get a cosignature."""
+
+    witness: str
+    """The witness's verifier key."""
+    url: str
+    tree_size: int = 0
+    root_hash: str | None = None
+    """Hex root of ``tree_size`` when the witness cosigned this ledger's checkpoint of it."""
+    cosigned_at: str | None = None
+    error: str | None = None
+    failing_since: str | None = None
+    checked_at: str = ""

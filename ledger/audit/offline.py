@@ -12,12 +12,21 @@ ledger's public key (``public_key``) rather than trusting the one the document c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
+from ledger.audit.cosigning import WitnessKey, cosigners
 from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof, ProofVerdict
-from ledger.audit.notes import signature_problem
+from ledger.audit.notes import opened_note, signature_problem
 from ledger.audit.signing import key_id_of
 from ledger.domain.merkle import event_leaf_data, leaf_hash, verify_consistency, verify_inclusion
+from ledger.domain.notes import (
+    NoteSignature,
+    parse_checkpoint_body,
+    parse_signature_line,
+    split_note,
+)
 
 _decoder = msgspec.json.Decoder(InclusionProof | ConsistencyProof)
 
@@ -28,14 +37,79 @@ def verify_proof_json(
     *,
     allow_unsigned: bool = False,
     key_name: str | None = None,
+    witnesses: Sequence[WitnessKey] = (),
+    min_cosignatures: int = 0,
 ) -> ProofVerdict:
     """Verify a proof document (JSON) as the ledger serves it: an inclusion proof (from
-    GET /v1/events/{id}/proof) or a consistency proof (GET /v1/checkpoints/{a}/consistency/{b})."""
+    GET /v1/events/{id}/proof) or a consistency proof (GET /v1/checkpoints/{a}/consistency/{b}).
+    With ``witnesses``, the proof's checkpoint (the second of a consistency proof) must carry
+    ``min_cosignatures`` valid cosignatures by them."""
     try:
         proof = _decoder.decode(document)
     except msgspec.DecodeError as error:
         return ProofVerdict(ok=False, summary="not a proof document", problems=[str(error)])
-    return verify_proof(proof, public_key, allow_unsigned=allow_unsigned, key_name=key_name)
+    verdict = verify_proof(proof, public_key, allow_unsigned=allow_unsigned, key_name=key_name)
+    if not witnesses:
+        return verdict
+    checkpoint = proof.checkpoint if isinstance(proof, InclusionProof) else proof.second
+    lines = [parse_signature_line(c.line.rstrip("\n")) for c in checkpoint.cosignatures]
+    count, problems = witness_problems(checkpoint.note, lines, witnesses, min_cosignatures)
+    return ProofVerdict(
+        ok=verdict.ok and not problems,
+        summary=f"{verdict.summary}, cosigned by {count} of the witnesses given",
+        problems=verdict.problems + problems,
+    )
+
+
+def verify_note(
+    note: str,
+    public_key: bytes | None,
+    *,
+    key_name: str | None = None,
+    witnesses: Sequence[WitnessKey] = (),
+    min_cosignatures: int = 0,
+) -> ProofVerdict:
+    """Verify a checkpoint's note as the ledger serves it as text/plain: the log's signature
+    with the pinned key (under ``key_name``, else the note's origin), and with ``witnesses``
+    at least ``min_cosignatures`` valid cosignatures by them."""
+    try:
+        body, signatures = split_note(note)
+        tree = parse_checkpoint_body(body)
+    except ValueError as error:
+        return ProofVerdict(ok=False, summary="not a checkpoint note", problems=[str(error)])
+    problems = []
+    if public_key is None:
+        problems.append("no key to check the log's signature with: pin it (--public-key)")
+    else:
+        try:
+            opened_note(note, key_name or tree.origin, public_key)
+        except ValueError as error:
+            problems.append(f"the log's signature: {error}")
+    count, witnessed = witness_problems(note, signatures, witnesses, min_cosignatures)
+    summary = (
+        f"checkpoint {tree.tree_size} of {tree.origin} (root {tree.root_hash.hex()}), "
+        f"cosigned by {count} of the witnesses given"
+    )
+    return ProofVerdict(ok=not problems + witnessed, summary=summary, problems=problems + witnessed)
+
+
+def witness_problems(
+    note: str | None,
+    signatures: Sequence[NoteSignature],
+    witnesses: Sequence[WitnessKey],
+    required: int,
+) -> tuple[int, list[str]]:
+    """How many of the witnesses validly cosigned the note's body, and what is missing."""
+    if note is None:
+        return 0, ["a v1 checkpoint (no note) cannot be cosigned"] if required else []
+    body, _ = split_note(note)
+    count = len(cosigners(body, signatures, witnesses))
+    if count >= required:
+        return count, []
+    return count, [
+        f"the checkpoint carries {count} valid cosignature(s) by the witnesses given, of the "
+        f"{required} required: it is not trusted"
+    ]
 
 
 def verify_proof(

@@ -13,11 +13,19 @@ import msgspec
 
 from ledger.audit import sql
 from ledger.audit.checkpointer import row_of
-from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof
+from ledger.audit.cosigning import WitnessKey, cosigned_by
+from ledger.audit.messages import (
+    Checkpoint,
+    CheckpointCosignature,
+    ConsistencyProof,
+    InclusionProof,
+)
 from ledger.audit.signing import Signer
+from ledger.audit.witness_store import WitnessStore
+from ledger.domain.cosignatures import cosignature_of
 from ledger.domain.errors import Invalid, NotFound
 from ledger.domain.merkle import consistency_proof, event_leaf_data, inclusion_proof, leaf_hash
-from ledger.domain.notes import verifier_key
+from ledger.domain.notes import parse_signature_line, split_note, verifier_key
 from ledger.sql.database import Database
 
 LEAF_BATCH = 50_000
@@ -29,18 +37,19 @@ class AuditLog:
     def __init__(self, database: Database, signer: Signer | None) -> None:
         self.database = database
         self.signer = signer
+        self.witnesses = WitnessStore(database)
 
     async def latest(self) -> Checkpoint | None:
         """The newest checkpoint, or None before the first."""
         row = await self.database.fetchrow(sql.SELECT_LATEST_CHECKPOINT)
-        return None if row is None else self._shown(row_of(row))
+        return None if row is None else await self._shown(row_of(row))
 
     async def checkpoint(self, tree_size: int) -> Checkpoint:
         """The checkpoint of a tree size; NotFound when there is none."""
         row = await self.database.fetchrow(sql.SELECT_CHECKPOINT, tree_size)
         if row is None:
             raise NotFound(f"there is no checkpoint of tree size {tree_size}")
-        return self._shown(row_of(row))
+        return await self._shown(row_of(row))
 
     async def inclusion(self, event_id: UUID, tree_size: int | None) -> InclusionProof:
         """The audit path of an event to a checkpoint (the latest one by default)."""
@@ -73,12 +82,26 @@ class AuditLog:
         if first > second:
             raise Invalid(f"the first tree size ({first}) is larger than the second ({second})")
         old, new = await self.checkpoint(first), await self.checkpoint(second)
-        leaves = await self._leaf_hashes(second)
-        proof = await asyncio.to_thread(consistency_proof, first, leaves)
+        proof = await self.consistency_nodes(first, second)
         return ConsistencyProof(first=old, second=new, proof=[node.hex() for node in proof])
 
-    def _shown(self, checkpoint: Checkpoint) -> Checkpoint:
-        return with_public_key(checkpoint, self.signer)
+    async def consistency_nodes(self, first: int, second: int) -> list[bytes]:
+        """PROOF(first, D[second]) from the stored leaves, whether or not checkpoints of those
+        sizes exist (a witness may hold a size it told of)."""
+        leaves = await self._leaf_hashes(second)
+        return await asyncio.to_thread(consistency_proof, first, leaves)
+
+    async def _shown(self, checkpoint: Checkpoint) -> Checkpoint:
+        """The checkpoint with the key that signed it and the witnesses' cosignatures."""
+        shown = with_public_key(checkpoint, self.signer)
+        lines = await self.witnesses.cosignatures(checkpoint.tree_size)
+        if not lines or checkpoint.note is None:
+            return shown
+        body = split_note(checkpoint.note)[0]
+        cosignatures = tuple(
+            cosignature_shown(line) for witness, line in lines if _cosigns(body, witness, line)
+        )
+        return msgspec.structs.replace(shown, cosignatures=cosignatures)
 
     async def _checkpoint_or_latest(self, tree_size: int | None) -> Checkpoint:
         if tree_size is not None:
@@ -120,4 +143,27 @@ def with_public_key(checkpoint: Checkpoint, signer: Signer | None) -> Checkpoint
         checkpoint,
         public_key=signer.public_key.hex(),
         verifier_key=None if origin is None else verifier_key(origin, signer.public_key),
+    )
+
+
+def _cosigns(body: str, witness: str, line: str) -> bool:
+    """Whether a stored line is the witness's valid cosignature of the body: one that is not
+    (the checkpoint was replaced after the witness cosigned it) is not served with it;
+    `ledger verify` names it."""
+    try:
+        key = WitnessKey.parse(witness)
+        signature = parse_signature_line(line.removesuffix("\n"))
+    except ValueError:
+        return False
+    return cosigned_by(body, [signature], key) is not None
+
+
+def cosignature_shown(line: str) -> CheckpointCosignature:
+    """A stored cosignature line, with its witness, key hash and time read from it."""
+    cosignature = cosignature_of(parse_signature_line(line.removesuffix("\n")))
+    return CheckpointCosignature(
+        witness=cosignature.name,
+        key_hash=cosignature.key_hash.hex(),
+        timestamp=cosignature.timestamp,
+        line=line,
     )

@@ -49,6 +49,10 @@ class LogReader:
         rows = self._fetch(sql.SELECT_CHECKPOINTS)
         return [row_of(dict(zip(sql.CHECKPOINT_FIELDS, r, strict=True))) for r in rows]
 
+    def cosignatures(self) -> list[tuple[int, str]]:
+        """Every stored cosignature: the tree size and the line."""
+        return [(int(r[0]), str(r[2])) for r in self._fetch(sql.SELECT_COSIGNATURES)]
+
     def rows(self, after: int, limit: int, until: int) -> list[Row]:
         """Up to ``limit`` events after position ``after`` and at most ``until``, in order."""
         d = self._dialect

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 LEAVES = "ledger_merkle_leaves"
 CHECKPOINTS = "ledger_checkpoints"
+COSIGNATURES = "ledger_cosignatures"
+WITNESSES = "ledger_witnesses"
 
 TABLES = (
     f"""CREATE TABLE IF NOT EXISTS {LEAVES} (
@@ -22,6 +24,27 @@ TABLES = (
         signature TEXT,
         key_id TEXT,
         note TEXT
+    )""",
+    # one witness's cosignature of a checkpoint, as its line (ending in a newline); the
+    # witness is named by its verifier key
+    f"""CREATE TABLE IF NOT EXISTS {COSIGNATURES} (
+        tree_size BIGINT NOT NULL,
+        witness TEXT NOT NULL,
+        line TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (tree_size, witness)
+    )""",
+    # what the ledger knows of each witness: the tree it holds (its last cosigned, or the size
+    # it said it has), and the last failure to get a cosignature
+    f"""CREATE TABLE IF NOT EXISTS {WITNESSES} (
+        witness TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        tree_size BIGINT NOT NULL,
+        root_hash TEXT,
+        cosigned_at TEXT,
+        error TEXT,
+        failing_since TEXT,
+        checked_at TEXT NOT NULL
     )""",
 )
 
@@ -55,3 +78,26 @@ SELECT_CHECKPOINTS = f"SELECT {CHECKPOINT_COLUMNS} FROM {CHECKPOINTS} ORDER BY t
 
 SELECT_POSITION_OF_EVENT = "SELECT position FROM ledger_view_history WHERE event_id = $1"
 """The history view knows each event's id (the event store keeps it inside the event's state)."""
+
+INSERT_COSIGNATURE = f"""
+    INSERT INTO {COSIGNATURES} (tree_size, witness, line, received_at) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (tree_size, witness) DO UPDATE SET line = excluded.line,
+        received_at = excluded.received_at"""
+SELECT_COSIGNATURES_OF = (
+    f"SELECT witness, line FROM {COSIGNATURES} WHERE tree_size = $1 ORDER BY received_at, witness"
+)
+SELECT_COSIGNATURES = f"SELECT tree_size, witness, line FROM {COSIGNATURES} ORDER BY tree_size"
+
+WITNESS_FIELDS = (
+    "witness", "url", "tree_size", "root_hash", "cosigned_at", "error", "failing_since",
+    "checked_at",
+)  # fmt: skip
+WITNESS_COLUMNS = ", ".join(WITNESS_FIELDS)
+UPSERT_WITNESS = f"""
+    INSERT INTO {WITNESSES} ({WITNESS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT (witness) DO UPDATE SET url = excluded.url, tree_size = excluded.tree_size,
+        root_hash = excluded.root_hash, cosigned_at = excluded.cosigned_at,
+        error = excluded.error, failing_since = excluded.failing_since,
+        checked_at = excluded.checked_at"""
+SELECT_WITNESS = f"SELECT {WITNESS_COLUMNS} FROM {WITNESSES} WHERE witness = $1"
+SELECT_WITNESSES = f"SELECT {WITNESS_COLUMNS} FROM {WITNESSES} ORDER BY witness"

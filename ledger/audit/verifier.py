@@ -8,14 +8,16 @@ tree and compares its root with every checkpoint, and checks the checkpoints' si
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from ledger.audit.checks import Batch, Leaf, LogCheck, checked, compare_leaves, facts_of
+from ledger.audit.cosigning import WitnessKey
 from ledger.audit.messages import Checkpoint, Problem, SignatureState, VerifyReport
 from ledger.audit.notes import signature_problem
 from ledger.audit.parallel import parallel_batches
 from ledger.audit.reader import EventDecoder, LogReader, open_reader
 from ledger.audit.signing import key_id_of
+from ledger.audit.witness_checks import check_witnesses, parsed_cosignatures
 from ledger.domain.merkle import TreeFrontier, leaf_hash
 from ledger.eventstore.application import LedgerStore
 from ledger.eventstore.dialect import Dialect
@@ -35,17 +37,22 @@ def verify_log(
     *,
     jobs: int = 1,
     key_name: str | None = None,
+    witnesses: Sequence[WitnessKey] = (),
+    min_cosignatures: int = 0,
 ) -> VerifyReport:
     """Verify the whole log against its chains and its checkpoints, and their signatures.
 
     With ``jobs`` > 1 and a long log, worker processes decode, hash and check ranges of
     positions (each in a snapshot of its own, up to the head read at the start). Events of
     either hash scheme and checkpoints of either format (v1, notes) are checked as they are;
-    ``key_name`` pins the key name of the notes' signatures (default: each note's origin)."""
+    ``key_name`` pins the key name of the notes' signatures (default: each note's origin).
+    With ``witnesses``, the latest checkpoint must carry ``min_cosignatures`` valid
+    cosignatures by them, and each of theirs stored must verify over its checkpoint."""
     started = time.perf_counter()
     settings, dialect = store.settings, Dialect.of(store)
     with open_reader(settings, dialect) as reader:
         checkpoints, head = reader.checkpoints(), reader.head()
+        cosignatures = parsed_cosignatures(reader.cosignatures()) if witnesses else {}
         check = LogCheck(checkpoints)
         for batch in _batches(reader, settings, dialect, head, jobs):
             check.feed(batch)
@@ -59,9 +66,12 @@ def verify_log(
     signature, signature_problems, signature_warnings = check_signatures(
         checkpoints, public_key, key_name
     )
+    cosigned, witness_problems = check_witnesses(
+        checkpoints, cosignatures, witnesses, min_cosignatures
+    )
     seconds = time.perf_counter() - started
     latest = checkpoints[-1] if checkpoints else None
-    problems = sorted(check.problems, key=_where) + signature_problems
+    problems = sorted(check.problems, key=_where) + signature_problems + witness_problems
     return VerifyReport(
         ok=not problems,
         events=check.events,
@@ -75,6 +85,7 @@ def verify_log(
         warnings=_coverage(check, latest) + signature_warnings + notes,
         seconds=round(seconds, 3),
         events_per_second=round(check.events / seconds) if seconds else 0,
+        cosignatures=cosigned,
     )
 
 

@@ -2,8 +2,9 @@
 
 ``GET /v1/verify`` answers 200 whether or not tampering was found: the request succeeded, and
 the report's ``ok`` says what it found (``problems`` names each event, stream and version).
-A checkpoint is JSON, or with ``Accept: text/plain`` its C2SP signed note as text (406 for a
-v1 checkpoint, made before checkpoints were notes)."""
+A checkpoint is JSON, or with ``Accept: text/plain`` its C2SP signed note as text, the
+witnesses' cosignature lines after the ledger's signature (406 for a v1 checkpoint, made
+before checkpoints were notes)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from uuid import UUID
 
 from aiohttp import hdrs, web
 
+from ledger.audit.cosigning import WitnessKey
 from ledger.audit.messages import Checkpoint
 from ledger.audit.proofs import AuditLog
 from ledger.audit.verifier import verify_log
 from ledger.domain.errors import NotFound
 from ledger.domain.names import is_count
-from ledger.http.keys import LEDGER, STORE
+from ledger.http.keys import LEDGER, SETTINGS, STORE
 from ledger.http.parameters import int_param
 from ledger.http.problems import Unprocessable, problem
 from ledger.http.responses import json_response
@@ -59,7 +61,8 @@ def _checkpoint_response(request: web.Request, checkpoint: Checkpoint) -> web.Re
             "(a v1 checkpoint): ask for it as JSON"
         )
         return problem(406, "Not Acceptable", detail)
-    return web.Response(text=checkpoint.note, content_type=NOTE_TYPE, charset="utf-8")
+    cosigned = checkpoint.note + "".join(c.line for c in checkpoint.cosignatures)
+    return web.Response(text=cosigned, content_type=NOTE_TYPE, charset="utf-8")
 
 
 def prefers(accept: str, wanted: str, *, over: str) -> bool:
@@ -101,5 +104,8 @@ async def verify(request: web.Request) -> web.Response:
     """Re-read the whole log and report; 200 with ``ok: false`` and the problems on tampering."""
     signer = _audit(request).signer
     public_key = None if signer is None else signer.public_key
-    report = await asyncio.to_thread(verify_log, request.app[STORE], public_key)
+    witnesses = [WitnessKey.parse(key) for _, key in request.app[SETTINGS].witnesses]
+    report = await asyncio.to_thread(
+        verify_log, request.app[STORE], public_key, witnesses=witnesses
+    )
     return json_response(report)

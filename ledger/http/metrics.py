@@ -12,6 +12,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from ledger.audit import WitnessFollower
 from ledger.http.keys import LEDGER
 from ledger.http.routing import Handler
 
@@ -84,12 +85,35 @@ class LedgerCollector(Collector):
         for (name, outcome), count in sorted(ledger.connectors.delivered.items()):
             deliveries.add_metric([name, outcome], count)
         yield deliveries
+        if ledger.witnesses is not None:
+            yield from _witness_metrics(ledger.witnesses)
         if ledger.views.replica is not None:
             yield CounterMetricFamily(
                 "ledger_replica_fallbacks",
                 "reads the primary answered because the read replica was behind",
                 value=ledger.views.replica.fallbacks,
             )
+
+
+def _witness_metrics(witnesses: WitnessFollower) -> Iterator[Metric]:
+    """Per witness (by name): the tree it holds of this log, and its failures to cosign."""
+    size = GaugeMetricFamily(
+        "ledger_witness_tree_size",
+        "The tree size a witness last cosigned (or said it holds) of this log",
+        labels=["witness"],
+    )
+    failures = CounterMetricFamily(
+        "ledger_witness_failures",
+        "Submissions to a witness that got no cosignature, in this process",
+        labels=["witness"],
+    )
+    for endpoint in witnesses.endpoints:
+        status = witnesses.statuses.get(endpoint.verifier_key)
+        if status is not None:
+            size.add_metric([endpoint.key.name], status.tree_size)
+        failures.add_metric([endpoint.key.name], witnesses.failures[endpoint.verifier_key])
+    yield size
+    yield failures
 
 
 @web.middleware
