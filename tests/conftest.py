@@ -29,7 +29,9 @@ from .servers import NatsServer
 
 SLOWEST_FIRST = (
     "tests/e2e/security/test_schemathesis.py",
+    "tests/e2e/test_dashboard_overview.py",
     "tests/e2e/security/test_secret_channels.py",
+    "tests/e2e/test_witnesses.py",
     "tests/e2e/cluster/",
     "tests/e2e/test_bench_smoke.py",
     "tests/e2e/test_ci_cli.py",
