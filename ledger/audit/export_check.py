@@ -169,6 +169,9 @@ class ExportChecker:
             if line.get("withheld") != SECRET:
                 reason = line.get("detail") or line.get("withheld")
                 self.fail(f"the event has no form: {reason}", line)
+            elif line.get("hash_scheme") not in (1, 2):
+                scheme = line.get("hash_scheme")
+                self.fail(f"a withheld event of hash scheme {scheme}: only 1 and 2 are", line)
             return hash_member(line, "hash", nullable=True)
         hashed = hash_member(line, "hash")
         hash_member(line, "prev_hash")
