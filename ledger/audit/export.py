@@ -26,7 +26,7 @@ from ledger.audit.reader import EventDecoder, LogReader, open_reader
 from ledger.audit.signing import Signer
 from ledger.domain.canonical import canonical_json
 from ledger.domain.chain import event_hash
-from ledger.domain.commitments import declared_by, hashed_form, secret_in
+from ledger.domain.commitments import COMMITTED_SCHEME, declared_by, hashed_form, secret_in
 from ledger.domain.events import ConfigChanged, LedgerEvent, ReleaseCreated
 from ledger.domain.notes import verifier_key
 from ledger.eventstore.dialect import Dialect
@@ -190,7 +190,8 @@ class Exporter:
         """Whether the event's form would show a secret value in plain text (an event made
         before commitments), and learn the keys it declares secret."""
         declared = self._declared.setdefault((event.app, event.env), set())
-        shown = set(secret_in(event, declared)) - set(event.committed_keys)
+        committed = event.committed_keys if event.hash_scheme >= COMMITTED_SCHEME else ()
+        shown = set(secret_in(event, declared)) - set(committed)
         if isinstance(event, ConfigChanged | ReleaseCreated):
             declared.update(declared_by(event))
         return bool(shown)

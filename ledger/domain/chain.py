@@ -22,13 +22,12 @@ from functools import cache
 import msgspec
 
 from ledger.domain.canonical import canonical_json
-from ledger.domain.commitments import hashed_form
+from ledger.domain.commitments import COMMITTED_SCHEME, hashed_form
 from ledger.domain.events import LedgerEvent
 
 GENESIS = "0" * 64
 LEGACY_SCHEME = 1
 JCS_SCHEME = 2
-COMMITTED_SCHEME = 3
 HASH_SCHEME = COMMITTED_SCHEME
 """The scheme of the events the ledger creates."""
 _sorted = msgspec.json.Encoder(order="sorted")

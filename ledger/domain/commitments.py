@@ -32,6 +32,8 @@ from ledger.domain.gate_events import ChangeRequested
 from ledger.domain.secrets import is_secret
 
 E = TypeVar("E", bound=LedgerEvent)
+COMMITTED_SCHEME = 3
+"""The hash scheme whose hash covers commitments (``ledger.domain.chain``)."""
 SALT_BYTES = 32
 COMMITMENT_PREFIX = "<commitment:"
 COMMITMENT_SUFFIX = ">"
@@ -79,19 +81,21 @@ def secret_in(event: LedgerEvent, declared: Iterable[str]) -> list[str]:
 
 
 def commit_secrets(event: E, declared: Iterable[str]) -> E:
-    """The event as it is made: its secret values committed to (unchanged when it has none).
-    ``declared``: the keys the environment declares secret when the event is made."""
+    """The event as it is made: its secret values committed to (unchanged when it has none,
+    or when its hash scheme, older, would not cover commitments). ``declared``: the keys the
+    environment declares secret when the event is made."""
     keys = secret_in(event, declared)
-    if not keys:
+    if not keys or event.hash_scheme < COMMITTED_SCHEME:
         return event
     salt = secrets.token_hex(SALT_BYTES)
     return msgspec.structs.replace(event, committed_keys=tuple(keys), commitment_salt=salt)
 
 
 def hashed_form(event: E) -> E:
-    """The event as scheme 3 hashes it and an export shows it: without its salt, each committed
-    value replaced by its commitment. ValueError when it names commitments without a salt."""
-    if not event.committed_keys:
+    """The event as its hash covers it and an export shows it: of scheme 3, without its salt,
+    each committed value replaced by its commitment (ValueError when it names commitments
+    without a salt); of an older scheme, the event as it is."""
+    if not event.committed_keys or event.hash_scheme < COMMITTED_SCHEME:
         return event
     if event.commitment_salt is None:
         raise ValueError("the event commits to secret values but holds no salt")
