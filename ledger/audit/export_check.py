@@ -79,6 +79,7 @@ class ExportChecker:
         self.failures: list[Failure] = []
         self.warnings: list[str] = []
         self._number = 0
+        self._leaf_shift = 0
 
     def feed(self, number: int, text: str) -> None:
         """Check one line (``number``: where it is, for the report)."""
@@ -156,8 +157,10 @@ class ExportChecker:
 
     def _place_in_tree(self, line: dict[str, Any], index: int | None) -> None:
         n = self.tree.size
-        if index is not None and index != n:
-            self.fail(f"leaf_index is {index} but this is event {n} of the export (from 0)", line)
+        if index is not None and index != n + self._leaf_shift:
+            detail = f"leaf_index is {index} but this is event {n} of the export (from 0)"
+            self.fail(f"{detail}: event lines are missing or added", line)
+            self._leaf_shift = index - n  # reported once, not again for every later line
         latest = max(self.roots, default=0)
         if index is None and n < latest:
             self.fail(f"event {n} has no leaf_index but checkpoint {latest} covers it", line)

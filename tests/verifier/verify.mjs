@@ -49,14 +49,15 @@ function formHash(scheme, form) {
 class Verifier {
   constructor(o) {
     Object.assign(this, { o, failures: [], notes: [], roots: new Map(), cosigned: new Map() });
-    Object.assign(this, { tips: new Map(), tree: new Tree(), position: 0, withheld: 0 });
+    Object.assign(this, { tips: new Map(), tree: new Tree(), position: 0, withheld: 0, leafShift: 0 });
     Object.assign(this, { origin: null, started: false, ended: false, lineNo: 0, wanted: new Map() });
   }
 
   fail(detail, where = {}) {
     const place = [`line ${this.lineNo}`];
-    for (const k of ["position", "stream_id", "version", "tree_size"])
-      if (where[k] !== undefined && where[k] !== null) place.push(`${k.replace("_", " ")} ${where[k]}`);
+    const labels = { position: "position", stream_id: "stream", version: "version", tree_size: "checkpoint" };
+    for (const [k, label] of Object.entries(labels))
+      if (where[k] !== undefined && where[k] !== null) place.push(`${label} ${where[k]}`);
     this.failures.push(`FAIL ${place.join(" ")}: ${detail}`);
   }
 
@@ -110,7 +111,10 @@ class Verifier {
     if (e.position <= this.position) this.fail(`position ${e.position} does not come after ${this.position}`, e);
     this.position = Math.max(this.position, e.position);
     const latest = Math.max(0, ...this.roots.keys());
-    if (e.leaf_index !== null && e.leaf_index !== n) this.fail(`leaf_index is ${e.leaf_index}, but this is event ${n} (from 0)`, e);
+    if (e.leaf_index !== null && e.leaf_index !== n + this.leafShift) {
+      this.fail(`leaf_index is ${e.leaf_index}, but this is event ${n} (from 0): event lines are missing or added`, e);
+      this.leafShift = e.leaf_index - n; // reported once, not again for every later line
+    }
     if (e.leaf_index === null && n < latest) this.fail(`event ${n} has no leaf_index, but checkpoint ${latest} covers it`, e);
     const hash = this.hashOf(e);
     this.chain(e, hash);
