@@ -87,7 +87,7 @@ def verify_export(
     checkpoints' signatures and the witnesses' cosignatures. Exits 0 when it verifies, 1 when
     not, naming the line and the position of each failure."""
     from ledger.audit.cosigned import parse_witness_key  # on demand: loads cryptography
-    from ledger.audit.export_check import ExportChecker
+    from ledger.audit.export_check import ExportChecker  # on demand: loads cryptography
 
     key = _pinned(verifier_key)
     try:
@@ -108,7 +108,7 @@ def verify_export(
 
 
 def _pinned(text: str | None) -> PinnedKey | None:
-    from ledger.audit.signing import parse_pinned_key
+    from ledger.audit.signing import parse_pinned_key  # on demand: loads cryptography
 
     if text is None:
         return None

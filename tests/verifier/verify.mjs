@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // An independent verifier of the release ledger's export, written from docs/verification.md
-// alone: Node.js 20, standard library only.
+// alone: Node.js 18 or later, standard library only.
 //
 //   node verify.mjs EXPORT --key VERIFIER_KEY [--witness KEY ...] [--quorum K]
 //                          [--proof FILE ...] [--allow-unsigned]
@@ -34,8 +34,9 @@ function options(argv) {
     else if (o.file === null) o.file = a;
     else throw new Error(`one export only (${a})`);
   }
-  if (o.file === null) throw new Error("usage: verify.mjs EXPORT --key VERIFIER_KEY [...]");
+  if (o.file === null || o.key === null) throw new Error("usage: verify.mjs EXPORT --key VERIFIER_KEY [...]");
   if (o.quorum === null) o.quorum = o.witnesses.length;
+  if (!Number.isSafeInteger(o.quorum) || o.quorum < 0) throw new Error("--quorum is a count");
   return o;
 }
 
@@ -82,7 +83,6 @@ class Verifier {
     this.started = true;
     if (h.format !== "release-ledger-export" || h.version !== 1) throw new Error("not a release-ledger-export of version 1");
     this.origin = h.origin;
-    if (this.o.key === null) throw new Error("no --key given: nothing to check the checkpoints with");
     if (this.o.key.name !== h.origin) this.fail(`the export is of log ${h.origin}, the key of ${this.o.key.name}`);
   }
 
