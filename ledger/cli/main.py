@@ -9,6 +9,7 @@ import click
 from ledger import __version__
 from ledger.cli.admin import key, token
 from ledger.cli.audit import checkpoint, proof, verify
+from ledger.cli.audit_export import audit
 from ledger.cli.bench import bench
 from ledger.cli.builds import build
 from ledger.cli.change_requests import approve, reject, requests
@@ -106,6 +107,7 @@ for command in (
     checkpoint,
     proof,
     witness,
+    audit,
     bench,
     backup,
     migrate_store,

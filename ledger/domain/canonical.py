@@ -1,4 +1,4 @@
-"""The event form of hash scheme 2, and its RFC 8785 (JCS) canonical JSON.
+"""The event form of hash schemes 2 and 3, and its RFC 8785 (JCS) canonical JSON.
 
 The **event form** of an event is the JSON object::
 
@@ -9,13 +9,16 @@ The **event form** of an event is the JSON object::
   it stores for an event of class version 1, before compression or encryption): one member
   per field, by the field's name; a field equal to its default is left out where the event's
   type says so (every ledger event, ``GateFacts``, ``DriftFacts``), as stored. ``E`` holds
-  ``prev_hash`` (so the hash covers the chain) and ``hash_scheme`` (2). Values: strings,
+  ``prev_hash`` (so the hash covers the chain) and ``hash_scheme`` (2 or 3). Values: strings,
   integers, ``true``/``false``, ``null``, arrays (tuples and lists) and objects (nested
   records, and config maps keyed by config key); UUIDs as lowercase hyphenated strings;
   datetimes as the RFC 3339 strings stored (``2025-03-04T14:03:00Z``,
   ``2025-03-04T14:03:00.120000+02:00``: UTC as ``Z``, microseconds when not zero).
 
-The hash of scheme 2 is SHA-256 of the form canonicalised with RFC 8785, as lowercase hex. A
+For scheme 3, ``E`` is the event's hashed form (``ledger.domain.commitments``): its secret
+config values replaced by commitments and its ``commitment_salt`` left out.
+
+The hash of scheme 2 or 3 is SHA-256 of the form canonicalised with RFC 8785, as lowercase hex. A
 verifier in any language parses ``E`` as exported, wraps it in the form and canonicalises it
 with any RFC 8785 implementation. Nothing else is hashed: not the row's position, topic or
 stream columns (the chain, the stream checks and the Merkle leaf cover those).

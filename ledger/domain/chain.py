@@ -4,8 +4,11 @@ An event's hash (lowercase hex of a SHA-256) is computed as its ``hash_scheme`` 
 
 1. ``LEGACY_SCHEME``, the events stored before the field existed: SHA-256 of the event's type
    name, a newline, and msgspec's JSON of the event with sorted keys.
-2. ``JCS_SCHEME``, every new event: SHA-256 of the RFC 8785 canonical JSON of the event's
-   form (``ledger.domain.canonical``), which another language can reproduce exactly.
+2. ``JCS_SCHEME``: SHA-256 of the RFC 8785 canonical JSON of the event's form
+   (``ledger.domain.canonical``), which another language can reproduce exactly.
+3. ``COMMITTED_SCHEME``, every new event: as 2, over the event's hashed form
+   (``ledger.domain.commitments``): its secret config values replaced by commitments, its
+   salt left out, so that the form can be shown to anyone and still hash to the event's hash.
 
 An event keeps its scheme forever, so a log mixes them and verifies as it is; the chain rule
 (``prev_hash``) and the Merkle leaf (position and hash) are the same for both.
@@ -19,18 +22,21 @@ from functools import cache
 import msgspec
 
 from ledger.domain.canonical import canonical_json
+from ledger.domain.commitments import COMMITTED_SCHEME, hashed_form
 from ledger.domain.events import LedgerEvent
 
 GENESIS = "0" * 64
 LEGACY_SCHEME = 1
 JCS_SCHEME = 2
-HASH_SCHEME = JCS_SCHEME
+HASH_SCHEME = COMMITTED_SCHEME
 """The scheme of the events the ledger creates."""
 _sorted = msgspec.json.Encoder(order="sorted")
 
 
 def event_hash(event: LedgerEvent) -> str:
     """The event's hash by its own scheme; ValueError for a scheme this ledger does not know."""
+    if event.hash_scheme == COMMITTED_SCHEME:
+        return jcs_hash(hashed_form(event))
     if event.hash_scheme == JCS_SCHEME:
         return jcs_hash(event)
     if event.hash_scheme == LEGACY_SCHEME:
@@ -39,7 +45,8 @@ def event_hash(event: LedgerEvent) -> str:
 
 
 def jcs_hash(event: LedgerEvent) -> str:
-    """Scheme 2: SHA-256 of the RFC 8785 canonical JSON of the event's form."""
+    """Scheme 2 (and 3, of the hashed form): SHA-256 of the RFC 8785 canonical JSON of the
+    event's form."""
     return hashlib.sha256(canonical_json(event)).hexdigest()
 
 

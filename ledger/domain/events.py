@@ -53,7 +53,13 @@ class LedgerEvent(Struct, frozen=True, kw_only=True, omit_defaults=True):
     prev_hash: str
     hash_scheme: int = 1
     """How the event's hash is computed (``ledger.domain.chain``): 1 for the events stored
-    before the field existed (which leave it out), 2 (RFC 8785 canonical JSON) for new ones."""
+    before the field existed (which leave it out), 2 (RFC 8785 canonical JSON of the event),
+    3 for new ones (RFC 8785 canonical JSON of the event with its secret values committed)."""
+    committed_keys: tuple[str, ...] = ()
+    """The config keys whose values the event's hash covers by commitment, not in plain text:
+    those secret when the event was made (``ledger.domain.commitments``)."""
+    commitment_salt: str | None = None
+    """The random salt (64 hex digits) of those commitments: stored, never shown or hashed."""
 
     def history_kind(self) -> str | None:
         """The kind of change this event is (the class's ``kind`` unless the event says more)."""

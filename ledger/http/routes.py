@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.audit.export import ExportLine
 from ledger.audit.messages import Checkpoint, ConsistencyProof, InclusionProof, VerifyReport
 from ledger.connectors.models import (
     ConnectorCreated,
@@ -218,6 +219,14 @@ def _audit_routes() -> list[Route]:
             audit.verify,
             VerifyReport,
             "Verify the log (200 with ok: false on tampering)",
+        ),
+        _get(
+            "/v1/audit/export",
+            exports.export_audit,
+            ExportLine,
+            "The log as a third party verifies it (docs/verification.md): NDJSON of a header, "
+            "the checkpoints, every event's hashed form (no secret in plain text), an end line",
+            content_type="application/x-ndjson",
         ),
     ]
 

@@ -103,8 +103,11 @@ def _requested(
     ttl = timedelta(seconds=session.rules.request_ttl_seconds)
     since = len(env.releases) if env else 0
     bid = build.recorded.build_id if build else None
-    asked = decisions.request_change(cmd, policy, ctx, now, ttl=ttl, build=bid, since_version=since)
-    view = request_view(requested(asked), now, env.secret_keys if env else ())
+    secret = env.secret_keys if env else ()
+    asked = decisions.request_change(
+        cmd, policy, ctx, now, ttl=ttl, build=bid, since_version=since, secret_keys=secret
+    )
+    view = request_view(requested(asked), now, secret)
     return Decided(
         events=[asked], result=WriteResult(position=0, event_id=asked.event_id, request=view)
     )

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from ledger.domain import commands as c
+from ledger.domain.commitments import commit_secrets
 from ledger.domain.decisions.streams import new_event
 from ledger.domain.errors import Conflict, Invalid, NotFound
 from ledger.domain.events import (
@@ -86,7 +87,7 @@ def change_config(
         status="succeeded",
         rollout_percent=100,
     )
-    return env_event(
+    changed_config = env_event(
         ConfigChanged,
         env,
         cmd,
@@ -97,6 +98,7 @@ def change_config(
         secret_keys=tuple(sorted(set(cmd.secret))),
         release=facts,
     )
+    return commit_secrets(changed_config, declared)
 
 
 def set_flag(env: Environment | None, cmd: c.SetFlag, ctx: c.Context, now: datetime) -> FlagChanged:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import uuid4
 
 from ledger.domain import commands as c
 from ledger.domain.chain import event_hash
+from ledger.domain.commitments import commit_secrets
 from ledger.domain.decisions.streams import new_event
 from ledger.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ledger.domain.events import LedgerEvent
@@ -68,11 +70,13 @@ def request_change(
     ttl: timedelta,
     build: str | None,
     since_version: int,
+    secret_keys: Iterable[str] = (),
 ) -> ChangeRequested:
-    """A change that waits for the approvals the policy asks for."""
+    """A change that waits for the approvals the policy asks for (``secret_keys``: those the
+    environment declares, whose values a config change commits to)."""
     request_id = str(uuid4())
     approvals = policy.approvals
-    return new_event(
+    asked = new_event(
         ChangeRequested, None, request_stream(request_id), ctx, now, app=cmd.app, env=cmd.env,
         reason=cmd.reason, request_id=request_id, command=cmd,
         scopes=None if ctx.scopes is None else tuple(sorted(ctx.scopes)),
@@ -80,6 +84,7 @@ def request_change(
         allow_self=approvals.allow_self if approvals else False,
         expires_at=now + ttl, policy=policy.version, build_id=build, since_version=since_version,
     )  # fmt: skip
+    return commit_secrets(asked, secret_keys)
 
 
 def pending(request: ChangeRequest | None, cmd: RequestCommand) -> ChangeRequest:

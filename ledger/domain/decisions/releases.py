@@ -6,6 +6,7 @@ import itertools
 from datetime import datetime
 
 from ledger.domain import commands as c
+from ledger.domain.commitments import commit_secrets
 from ledger.domain.decisions.environments import env_event, next_version, refuse_during_rollout
 from ledger.domain.errors import Conflict, Invalid, NotFound, RollbackBlocked
 from ledger.domain.events import BuildRecorded, ReleaseCreated, ReleaseFacts
@@ -119,7 +120,7 @@ def rollback(
         description=f"rollback to v{target.version}",
         rollback_of=target.version,
     )
-    return env_event(
+    restored = env_event(
         ReleaseCreated,
         env,
         cmd,
@@ -133,3 +134,4 @@ def rollback(
         forced=bool(irreversible),
         crossed_migrations=tuple(irreversible),
     )
+    return commit_secrets(restored, env.secret_keys)

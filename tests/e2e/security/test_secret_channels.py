@@ -90,6 +90,7 @@ class Story:
             "/v1/apps",
             SHOP,
             "/v1/verify",
+            "/v1/audit/export",
             "/v1/events",
             f"/v1/history?limit=500&min_position={head}",
         ]

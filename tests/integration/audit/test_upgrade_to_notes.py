@@ -57,7 +57,7 @@ async def test_old_events_and_v1_checkpoints_verify_beside_new_ones(
     v1_size, note_size = upgraded
     states = [row.state for row in tamperer.rows()]
     assert not any(b"hash_scheme" in state for state in states[:v1_size])
-    assert all(b'"hash_scheme":2' in state for state in states[v1_size:])
+    assert all(b'"hash_scheme":3' in state for state in states[v1_size:])
 
     report = verify()
     assert report.ok, report.problems

@@ -109,7 +109,7 @@ async def refused_attempts(ledger: Ledger, planted: Planted, who: dict[str, Any]
 async def read_everything(ledger: Ledger, reader: Any) -> None:
     """Every read route, as ``reader`` (answers are kept by the ledger's clients)."""
     head = await ledger.head()
-    paths = ["/v1/apps", SHOP, "/openapi.json", "/v1/verify", "/v1/events"]
+    paths = ["/v1/apps", SHOP, "/openapi.json", "/v1/verify", "/v1/audit/export", "/v1/events"]
     for env, versions in (("prod", 5), ("staging", 2)):
         base = f"{SHOP}/envs/{env}"
         paths += [base, f"{base}/releases", f"{base}/releases/{versions}/diff/1"]

@@ -1,5 +1,6 @@
-"""Hash scheme 2: a new event's hash is SHA-256 of the RFC 8785 canonical JSON of its form,
-which anyone can recompute with any JCS implementation; events stored before keep scheme 1."""
+"""Hash schemes 2 and 3: an event's hash is SHA-256 of the RFC 8785 canonical JSON of its
+form, which anyone can recompute with any JCS implementation; events stored before keep their
+scheme (1 or 2); new ones are scheme 3 (secret values committed: ``test_commitments``)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def test_a_new_events_hash_is_sha256_of_the_jcs_of_its_documented_form(ledger) -
     context = c.Context(actor="ci-bot", actor_kind="ci", correlation_id="run-7")
     ledger.execute(c.CreateApp(app="shop"), context)
     event = ledger.execute(c.SetFlag(app="shop", env="prod", flag="beta", enabled=True), context)
-    assert event is not None and event.hash_scheme == 2
+    assert event is not None and event.hash_scheme == 3
     recorded = (START + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     form = {
         "type": "FlagChanged",
@@ -61,7 +62,7 @@ def test_a_new_events_hash_is_sha256_of_the_jcs_of_its_documented_form(ledger) -
             "occurred_at": recorded,
             "correlation_id": "run-7",
             "prev_hash": GENESIS,
-            "hash_scheme": 2,
+            "hash_scheme": 3,
             "flag": "beta",
             "enabled": True,
         },
@@ -70,7 +71,7 @@ def test_a_new_events_hash_is_sha256_of_the_jcs_of_its_documented_form(ledger) -
 
 
 def test_every_new_event_hashes_as_rfc8785_says(busy, then) -> None:
-    assert {e.hash_scheme for e in then.ledger.events} == {2}
+    assert {e.hash_scheme for e in then.ledger.events} == {3}
     for event in then.ledger.events:
         assert canonical_json(event) == rfc8785.dumps(event_form(event))
         assert event_hash(event) == jcs_sha256(event_form(event))
@@ -130,8 +131,8 @@ def test_any_edit_of_a_new_event_changes_its_hash(busy, then, edit) -> None:
 
 
 def test_an_unknown_hash_scheme_is_an_error_not_a_hash(busy, then) -> None:
-    event = msgspec.structs.replace(then.ledger.events[-1], hash_scheme=3)
-    with pytest.raises(ValueError, match="hash scheme 3"):
+    event = msgspec.structs.replace(then.ledger.events[-1], hash_scheme=4)
+    with pytest.raises(ValueError, match="hash scheme 4"):
         event_hash(event)
 
 
