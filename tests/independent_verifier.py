@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.audit.cosigned import parse_witness_key
+from ledger.audit.cosigning import WitnessKey
 from ledger.audit.export_check import ExportChecker, ExportVerdict
 from ledger.audit.signing import parse_pinned_key
 
@@ -43,9 +43,7 @@ def python_verify(
     export: Path, key: str, witnesses: tuple[str, ...] = (), quorum: int = 0
 ) -> ExportVerdict:
     """The ledger's own verifier of an export file."""
-    checker = ExportChecker(
-        parse_pinned_key(key), [parse_witness_key(w) for w in witnesses], quorum
-    )
+    checker = ExportChecker(parse_pinned_key(key), [WitnessKey.parse(w) for w in witnesses], quorum)
     with export.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
             checker.feed(number, line)

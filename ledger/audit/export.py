@@ -21,7 +21,7 @@ import msgspec
 
 from ledger.audit.checks import Leaf, Row
 from ledger.audit.messages import Checkpoint
-from ledger.audit.proofs import with_public_key
+from ledger.audit.proofs import cosignature_shown, with_public_key
 from ledger.audit.reader import EventDecoder, LogReader, open_reader
 from ledger.audit.signing import Signer
 from ledger.domain.canonical import canonical_json
@@ -103,8 +103,9 @@ def export_lines(
         exported_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     yield _encode(header) + b"\n"
+    cosigned = _cosignatures_by_size(reader.cosignatures())
     shown = (with_public_key(c, signer) for c in checkpoints)
-    yield b"".join(_encode(_exported_checkpoint(c)) + b"\n" for c in shown)
+    yield b"".join(_encode(_exported_checkpoint(c, cosigned)) + b"\n" for c in shown)
     events = Exporter(decode, LeafCursor(reader))
     after = 0
     while rows := reader.rows(after, PAGE, head):
@@ -114,8 +115,27 @@ def export_lines(
     yield _encode(end) + b"\n"
 
 
-def _exported_checkpoint(checkpoint: Checkpoint) -> ExportedCheckpoint:
-    return ExportedCheckpoint(**msgspec.structs.asdict(checkpoint))
+def _exported_checkpoint(
+    checkpoint: Checkpoint, cosigned: dict[int, list[str]]
+) -> ExportedCheckpoint:
+    """The checkpoint with the witnesses' cosignature lines the ledger holds of it, after the
+    log's signature in its note (as GET /v1/checkpoints/{tree_size} serves it as text)."""
+    lines = cosigned.get(checkpoint.tree_size, []) if checkpoint.note else []
+    exported = ExportedCheckpoint(**msgspec.structs.asdict(checkpoint))
+    if not lines:
+        return exported
+    return msgspec.structs.replace(
+        exported,
+        note=str(checkpoint.note) + "".join(lines),
+        cosignatures=tuple(cosignature_shown(line) for line in lines),
+    )
+
+
+def _cosignatures_by_size(rows: list[tuple[int, str]]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for size, line in rows:
+        found.setdefault(size, []).append(line if line.endswith("\n") else line + "\n")
+    return found
 
 
 class LeafCursor:

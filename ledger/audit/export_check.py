@@ -15,7 +15,7 @@ from typing import Any
 
 from msgspec import Struct
 
-from ledger.audit.cosigned import WitnessKey
+from ledger.audit.cosigning import WitnessKey
 from ledger.audit.export import EXPORT_FORMAT, EXPORT_VERSION, SECRET
 from ledger.audit.export_rules import (
     Malformed,

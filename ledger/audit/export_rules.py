@@ -9,7 +9,8 @@ import json
 import re
 from typing import Any
 
-from ledger.audit.cosigned import WitnessKey, cosigners, log_signature_problem
+from ledger.audit.cosigned import cosigners, log_signature_problem
+from ledger.audit.cosigning import WitnessKey
 from ledger.audit.jcs import canonical
 from ledger.audit.signing import PinnedKey, checkpoint_statement, signature_is_valid
 from ledger.domain.notes import parse_checkpoint_body, split_note

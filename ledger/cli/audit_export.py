@@ -86,12 +86,12 @@ def verify_export(
     from its form, every stream's chain, the Merkle tree against every checkpoint, the
     checkpoints' signatures and the witnesses' cosignatures. Exits 0 when it verifies, 1 when
     not, naming the line and the position of each failure."""
-    from ledger.audit.cosigned import parse_witness_key  # on demand: loads cryptography
+    from ledger.audit.cosigning import WitnessKey  # on demand: loads cryptography
     from ledger.audit.export_check import ExportChecker  # on demand: loads cryptography
 
     key = _pinned(verifier_key)
     try:
-        witness_keys = [parse_witness_key(w) for w in witnesses]
+        witness_keys = [WitnessKey.parse(w) for w in witnesses]
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--witness") from None
     needed = len(witness_keys) if quorum is None else quorum

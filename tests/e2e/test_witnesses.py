@@ -24,6 +24,7 @@ import pytest
 
 from ledger.audit.signing import Signer, new_signing_key
 
+from ..independent_verifier import node_verify, python_verify
 from ..servers import free_port
 from ..signed_notes import independent_verifier_key, independent_witness_key, independently_cosigned
 from .conftest import Api, Cli, LedgerServer, base_environ, server_environ
@@ -211,6 +212,15 @@ def test_each_ledgers_checkpoints_are_cosigned_and_served_with_the_cosignature(
     )  # fmt: skip
     assert offline.returncode == 0, offline.stdout
     assert "cosigned by 1 of the witnesses given" in offline.stdout
+
+    # The verification export carries the cosignatures: a third party's verifier counts them.
+    ledger = ledgers["ledger-b.test"]
+    export = ledger.data.parent / "export.ndjson"
+    export.write_bytes(ledger.api.request("GET", "/v1/audit/export").body)
+    vkey, wkey = keys.ledger_vkey("ledger-b.test"), keys.witness_vkey
+    assert python_verify(export, vkey, (wkey,), quorum=1).ok
+    done = node_verify(export, "--key", vkey, "--witness", wkey, "--quorum", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_a_truncated_log_is_refused_by_the_witness_and_fails_verify(
