@@ -4,8 +4,9 @@ log; each cosignature that verifies with the witness's key is stored beside the 
 
 One task per witness, so a slow or down witness holds up no other, and none holds up an
 append or a checkpoint: a failure is recorded with the witness (``ledger checkpoint`` shows
-it) and retried with exponential backoff. The first submission says ``old 0``; a witness that
-holds a larger tree answers 409 with its size, and the next submission starts from there.
+it) and retried with exponential backoff, or at once when a new checkpoint is written. The
+first submission says ``old 0``; a witness that holds a larger tree answers 409 with its
+size, and the next submission starts from there.
 Runs with the other followers (roles all and worker), one active owner at a time."""
 
 from __future__ import annotations
@@ -151,7 +152,9 @@ class WitnessFollower:
                         await wakeup.wait()
                 continue
             await self._failed(endpoint, status, error)
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):  # a new checkpoint is sent at once
+                async with asyncio.timeout(delay):
+                    await wakeup.wait()
             delay = min(delay * 2, self.backoff[1])
 
     async def _failed(
