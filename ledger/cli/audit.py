@@ -68,7 +68,7 @@ def verify(
     from ledger.audit.verifier import verify_log  # on demand: loads cryptography
 
     settings = settings_from_env()
-    pinned = _pinned(public_key)
+    pinned = pinned_key(public_key)
     witnesses, required = _witnesses(witness_keys, min_cosignatures)
     key = pinned.public_key if pinned else _configured_key(settings)
     store = _open_store(settings)
@@ -137,7 +137,7 @@ def verify_proof(
     # on demand: loads cryptography
     from ledger.audit.offline import verify_note, verify_proof_json
 
-    pinned = _pinned(public_key)
+    pinned = pinned_key(public_key)
     witnesses, required = _witnesses(witness_keys, min_cosignatures)
     content = document.read()
     key, name = (pinned.public_key, pinned.name) if pinned else (None, None)
@@ -162,7 +162,8 @@ def verify_proof(
         sys.exit(EXIT_TAMPERED)
 
 
-def _pinned(text: str | None) -> PinnedKey | None:
+def pinned_key(text: str | None, option: str = "--public-key") -> PinnedKey | None:
+    """The key a command's ``option`` pins (a raw key or a verifier key), or a usage error."""
     from ledger.audit.signing import parse_pinned_key  # on demand: loads cryptography
 
     if text is None:
@@ -170,7 +171,7 @@ def _pinned(text: str | None) -> PinnedKey | None:
     try:
         return parse_pinned_key(text)
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--public-key") from None
+        raise click.BadParameter(str(error), param_hint=option) from None
 
 
 def _witnesses(keys: tuple[str, ...], min_cosignatures: int | None) -> tuple[list[WitnessKey], int]:

@@ -9,11 +9,11 @@ from typing import IO, TYPE_CHECKING
 import click
 import msgspec
 
+from ledger.cli.audit import pinned_key
 from ledger.cli.client import LedgerClient
 
 if TYPE_CHECKING:
     from ledger.audit.export_check import ExportVerdict
-    from ledger.audit.signing import PinnedKey
 
 EXIT_FAILED = 1
 CHUNK_BYTES = 64 * 1024
@@ -89,7 +89,7 @@ def verify_export(
     from ledger.audit.cosigning import WitnessKey  # on demand: loads cryptography
     from ledger.audit.export_check import ExportChecker  # on demand: loads cryptography
 
-    key = _pinned(verifier_key)
+    key = pinned_key(verifier_key, "--key")
     try:
         witness_keys = [WitnessKey.parse(w) for w in witnesses]
     except ValueError as error:
@@ -105,17 +105,6 @@ def verify_export(
         _print(verdict)
     if not verdict.ok:
         sys.exit(EXIT_FAILED)
-
-
-def _pinned(text: str | None) -> PinnedKey | None:
-    from ledger.audit.signing import parse_pinned_key  # on demand: loads cryptography
-
-    if text is None:
-        return None
-    try:
-        return parse_pinned_key(text)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--key") from None
 
 
 def _print(v: ExportVerdict) -> None:
